@@ -1,0 +1,291 @@
+"""Partner-facing alert routes: post one, post a batch, read one back."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import orjson
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel
+
+from hotline import metrics
+from hotline.codec import dumps, loads
+from hotline.errors import Conflict, InvalidAlert, NotFound, PayloadTooLarge
+from hotline.models import AlertRecord, AlertState, alert_id_for, alert_in_adapter
+from hotline.topics import topics
+
+from . import intake
+from .deps import Partner, Reader, Services, ServicesDep
+
+router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
+
+REFERENCE_WAIT_S = 3.0
+BATCH_BYTES = 32 * 1024 * 1024
+
+
+class Accepted(BaseModel):
+    alert_id: str
+    status: str = "accepted"
+    lane: Literal["urgent", "bulk"] = "urgent"
+    case_id: str | None = None
+    duplicate: bool = False
+
+
+class BatchItem(BaseModel):
+    index: int
+    status: int
+    alert_id: str | None = None
+    duplicate: bool = False
+    error: str | None = None
+    detail: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+class BatchResult(BaseModel):
+    accepted: int
+    rejected: int
+    items: list[BatchItem]
+
+
+_ALERT_SCHEMA = alert_in_adapter.json_schema(ref_template="#/components/schemas/{model}")
+_BODY_DOC: dict[str, Any] = {
+    "requestBody": {"required": True, "content": {"application/json": {"schema": _ALERT_SCHEMA}}}
+}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No or unknown partner key"},
+    409: {"description": "source_ref already used for different content"},
+    413: {"description": "Body too large"},
+    422: {"description": "Invalid alert: `errors` names each bad field"},
+    503: {"description": "Kafka did not confirm the write; retry after Retry-After seconds"},
+}
+
+
+@router.post(
+    "", status_code=202, response_model=Accepted, openapi_extra=_BODY_DOC, responses=_ERRORS
+)
+async def post_alert(request: Request, sender: Partner, services: ServicesDep) -> Accepted:
+    """Submit one alert; 202 only once Kafka has durably stored it."""
+    data = _json(await _body(request, services.settings.max_body_bytes))
+    try:
+        record = intake.accept(data, sender, services.settings, datetime.now(UTC), "urgent")
+    except InvalidAlert:
+        metrics.ALERTS_REJECTED.labels(sender, "invalid").inc()
+        raise
+    prior = _prior(services, record)
+    if prior is not None:
+        return prior
+    await _await_reference(services, record)
+    await services.publisher.send(
+        topics(services.settings).inbound, record.alert_id.encode(), dumps(record)
+    )
+    _count(record)
+    return Accepted(alert_id=record.alert_id, lane=record.lane)
+
+
+@router.post("/batch", response_model=BatchResult, responses=_ERRORS)
+async def post_batch(request: Request, sender: Partner, services: ServicesDep) -> BatchResult:
+    """Submit up to 10,000 alerts as a JSON array or NDJSON; answered per item."""
+    settings = services.settings
+    raw = await _body(request, BATCH_BYTES)
+    items = _items(raw, request.headers.get("content-type", ""))
+    if len(items) > settings.max_batch:
+        raise PayloadTooLarge(f"at most {settings.max_batch} alerts per batch, got {len(items)}")
+    now = datetime.now(UTC)
+    results: list[BatchItem | None] = [None] * len(items)
+    pending: dict[str, list[tuple[int, AlertRecord]]] = {}
+    in_batch: dict[str, AlertRecord] = {}
+    t = topics(settings)
+    for i, item in enumerate(items):
+        try:
+            if isinstance(item, InvalidAlert):
+                raise item
+            lane = (
+                "urgent"
+                if isinstance(item, dict) and item.get("urgency") == "immediate"
+                else "bulk"
+            )
+            record = intake.accept(item, sender, settings, now, lane)
+            _check_reference_known(services, record, in_batch)
+        except (InvalidAlert, Conflict) as exc:
+            metrics.ALERTS_REJECTED.labels(sender, exc.code).inc()
+            results[i] = BatchItem(
+                index=i,
+                status=exc.status_code,
+                error=exc.code,
+                detail=exc.detail,
+                errors=exc.extra.get("errors"),
+            )
+            continue
+        earlier = in_batch.get(record.alert_id)
+        try:
+            prior = _prior(services, record)
+            if earlier is not None and earlier.content_hash != record.content_hash:
+                raise Conflict("source_ref appears twice in this batch with different content")
+        except Conflict as exc:
+            results[i] = BatchItem(
+                index=i, status=409, alert_id=record.alert_id, error=exc.code, detail=exc.detail
+            )
+            continue
+        if prior is not None or earlier is not None:
+            results[i] = BatchItem(index=i, status=202, alert_id=record.alert_id, duplicate=True)
+            continue
+        in_batch[record.alert_id] = record
+        topic = t.inbound if record.lane == "urgent" else t.inbound_bulk
+        pending.setdefault(topic, []).append((i, record))
+    for topic, entries in pending.items():
+        errors = await services.publisher.send_many(
+            topic, [(r.alert_id.encode(), dumps(r)) for _, r in entries]
+        )
+        for (i, record), error in zip(entries, errors, strict=True):
+            if error is None:
+                _count(record)
+                results[i] = BatchItem(index=i, status=202, alert_id=record.alert_id)
+            else:
+                results[i] = BatchItem(
+                    index=i,
+                    status=503,
+                    alert_id=record.alert_id,
+                    error=error.code,
+                    detail=error.detail,
+                )
+    done = [r for r in results if r is not None]
+    accepted = sum(1 for r in done if r.status == 202)
+    return BatchResult(accepted=accepted, rejected=len(done) - accepted, items=done)
+
+
+@router.get(
+    "/{alert_id}",
+    response_model=AlertState,
+    responses={404: {"description": "Unknown, or not yours"}},
+)
+async def get_alert(alert_id: str, agency: Reader, services: ServicesDep) -> Response:
+    """An alert and its delivery state; only its sender and recipients may read it."""
+    raw = services.hub.states.get(alert_id)
+    if raw is None or not loads(AlertState, raw).visible_to(agency):
+        raise NotFound(f"no alert {alert_id!r} visible to {agency}")
+    return Response(raw, media_type="application/json")
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the body is larger than {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the body is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _json(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidAlert(
+            f"the body is not valid JSON: {exc}",
+            errors=[{"field": "body", "message": str(exc), "type": "json_invalid"}],
+        ) from None
+
+
+def _items(raw: bytes, content_type: str) -> list[Any]:
+    """A JSON array, or NDJSON (one object a line); a bad line becomes that item's error."""
+    stripped = raw.lstrip()
+    if stripped.startswith(b"[") and "ndjson" not in content_type:
+        data = _json(raw)
+        if not isinstance(data, list):
+            raise InvalidAlert("a batch is a JSON array or NDJSON")
+        return data
+    items: list[Any] = []
+    for line in raw.splitlines():
+        if not line.strip():
+            continue
+        try:
+            items.append(orjson.loads(line))
+        except orjson.JSONDecodeError as exc:
+            items.append(
+                InvalidAlert(
+                    f"line is not valid JSON: {exc}",
+                    errors=[{"field": "body", "message": str(exc), "type": "json_invalid"}],
+                )
+            )
+    return items
+
+
+def _prior(services: Services, record: AlertRecord) -> Accepted | None:
+    """A retry gets the same answer; reusing a source_ref for other content is a conflict."""
+    raw = services.hub.states.get(record.alert_id)
+    if raw is None:
+        return None
+    prior = loads(AlertState, raw)
+    if prior.alert.content_hash != record.content_hash:
+        raise Conflict(
+            f"source_ref {record.body.source_ref!r} was already used for different content",
+            alert_id=record.alert_id,
+        )
+    return Accepted(
+        alert_id=record.alert_id,
+        status=prior.status,
+        lane=prior.alert.lane,
+        case_id=prior.alert.case_id,
+        duplicate=True,
+    )
+
+
+def _check_reference_known(
+    services: Services, record: AlertRecord, in_batch: dict[str, AlertRecord]
+) -> None:
+    body = record.body
+    if body.references is None:
+        return
+    ref_id = alert_id_for(record.sender, body.references)
+    if ref_id not in services.hub.states and ref_id not in in_batch:
+        raise InvalidAlert(
+            _unknown_reference(body.references),
+            errors=[
+                {
+                    "field": "references",
+                    "message": _unknown_reference(body.references),
+                    "type": "reference",
+                }
+            ],
+        )
+
+
+async def _await_reference(services: Services, record: AlertRecord) -> None:
+    """An update may follow its alert by milliseconds: give the state view time to catch up."""
+    body = record.body
+    if body.references is None:
+        return
+    ref_id = alert_id_for(record.sender, body.references)
+    deadline = time.monotonic() + REFERENCE_WAIT_S
+    while ref_id not in services.hub.states:
+        if time.monotonic() > deadline:
+            metrics.ALERTS_REJECTED.labels(record.sender, "unknown_reference").inc()
+            raise InvalidAlert(
+                _unknown_reference(body.references),
+                errors=[
+                    {
+                        "field": "references",
+                        "message": _unknown_reference(body.references),
+                        "type": "reference",
+                    }
+                ],
+            )
+        await asyncio.sleep(0.05)
+
+
+def _unknown_reference(ref: str) -> str:
+    return f"references {ref!r}, which is not an alert this agency sent"
+
+
+def _count(record: AlertRecord) -> None:
+    metrics.ALERTS_ACCEPTED.labels(record.sender, record.body.kind, record.lane).inc()
+    metrics.PARTNER_LAST_SEEN.labels(record.sender).set(time.time())

@@ -1,0 +1,33 @@
+"""Liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from fastapi.responses import ORJSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+
+from .deps import ServicesDep
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is alive."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(services: ServicesDep) -> ORJSONResponse:
+    """Ready only when Kafka is reachable and the delivery consumer runs."""
+    checks = {"kafka_producer": services.publisher.ready, "delivery_consumer": services.hub.running}
+    ok = all(checks.values())
+    return ORJSONResponse(
+        {"status": "ready" if ok else "not_ready", **checks}, status_code=200 if ok else 503
+    )
+
+
+@router.get("/metrics")
+async def prometheus_metrics() -> Response:
+    """Prometheus text exposition, `hotline_` prefix."""
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

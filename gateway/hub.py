@@ -1,0 +1,219 @@
+"""The gateway's delivery consumer: every agency feed, in order, with no event shown twice.
+
+Each gateway replica reads every per-agency delivery topic itself (partition assignment, no
+consumer group), keeps a ring of recent events per agency, and fans them out to that agency's
+sockets only. A console's cursor is the Kafka offset on its agency's topic, so a reconnect to
+any replica resumes exactly where it stopped: from the ring, or from Kafka when older.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from hotline import metrics
+from hotline.settings import Settings
+from hotline.topics import topics
+
+log = logging.getLogger("hotline.gateway")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    offset: int
+    event_id: str
+    event: str
+    lane: str
+    received_at: float  # unix time the alert was accepted, for the end-to-end latency metric
+    payload: bytes  # the console JSON, cursor included
+
+
+class Subscriber(Protocol):
+    agency: str
+
+    def offer(self, entry: Entry) -> None: ...
+
+
+@dataclass(slots=True)
+class Feed:
+    """One agency's recent events; `covered_from` is the first offset the ring is complete from."""
+
+    topic: str
+    capacity: int
+    ring: deque[Entry] = field(default_factory=deque)
+    ids: dict[str, int] = field(default_factory=dict)
+    covered_from: int = 0
+    subscribers: set[Subscriber] = field(default_factory=set)
+
+    def append(self, entry: Entry) -> bool:
+        if entry.event_id in self.ids:
+            return False  # the worker re-sent it after a crash: already shown as new
+        self.ring.append(entry)
+        self.ids[entry.event_id] = entry.offset
+        if len(self.ring) > self.capacity:
+            old = self.ring.popleft()
+            del self.ids[old.event_id]
+            self.covered_from = old.offset + 1
+        return True
+
+    def after(self, cursor: int) -> list[Entry]:
+        return [e for e in self.ring if e.offset > cursor]
+
+    def recent(self, n: int) -> list[Entry]:
+        return list(self.ring)[-n:] if n else []
+
+    @property
+    def latest(self) -> int | None:
+        return self.ring[-1].offset if self.ring else None
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    gap: tuple[int, int] | None  # [start, end) to read from Kafka before `entries`
+    entries: list[Entry]
+
+
+def parse_entry(offset: int, value: bytes) -> Entry:
+    doc = orjson.loads(value)
+    doc["cursor"] = offset
+    received = datetime.fromisoformat(doc["alert"]["received_at"]).timestamp()
+    return Entry(
+        offset,
+        doc["event_id"],
+        doc["event"],
+        doc["alert"].get("lane", "urgent"),
+        received,
+        orjson.dumps(doc),
+    )
+
+
+class Hub:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        t = topics(settings)
+        self.feeds = {a: Feed(t.deliveries(a), settings.console_ring) for a in settings.agency_ids}
+        self._by_topic = {f.topic: (a, f) for a, f in self.feeds.items()}
+        self._state_topic = t.alert_state
+        self.states: dict[str, bytes] = {}  # alert_id -> AlertState JSON (compacted topic view)
+        self._consumer: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def start(self) -> None:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.settings.kafka_bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=50,
+        )
+        await consumer.start()
+        tps = [TopicPartition(f.topic, 0) for f in self.feeds.values()]
+        state_tp = TopicPartition(self._state_topic, 0)
+        consumer.assign([*tps, state_tp])
+        ends = await consumer.end_offsets(tps)
+        begins = await consumer.beginning_offsets(tps)
+        for tp in tps:
+            start = max(begins[tp], ends[tp] - self.settings.console_ring)
+            consumer.seek(tp, start)
+            self._by_topic[tp.topic][1].covered_from = start
+        await consumer.seek_to_beginning(state_tp)
+        self._consumer = consumer
+        self._task = asyncio.create_task(self._run(consumer), name="delivery-consumer")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+    async def _run(self, consumer: AIOKafkaConsumer) -> None:
+        while True:
+            batches = await consumer.getmany(timeout_ms=500, max_records=5000)
+            for tp, records in batches.items():
+                if tp.topic == self._state_topic:
+                    for r in records:
+                        if r.value is None:
+                            self.states.pop(r.key.decode(), None)
+                        else:
+                            self.states[r.key.decode()] = r.value
+                    continue
+                agency, feed = self._by_topic[tp.topic]
+                self._dispatch(agency, feed, ((r.offset, r.value) for r in records))
+
+    def _dispatch(self, agency: str, feed: Feed, records: Iterable[tuple[int, bytes]]) -> None:
+        for offset, value in records:
+            try:
+                entry = parse_entry(offset, value)
+            except (ValueError, KeyError, TypeError):
+                log.exception("unreadable delivery %s@%d skipped", feed.topic, offset)
+                continue
+            if not feed.append(entry):
+                metrics.CONSOLE_DUPLICATES.labels(agency).inc()
+                continue
+            for sub in list(feed.subscribers):
+                sub.offer(entry)
+
+    def subscribe(self, sub: Subscriber, resume_after: int | None) -> Backlog:
+        """Registers `sub` for live events and returns what it must be sent first.
+
+        Runs without awaiting, so no event can fall between the backlog and the live stream.
+        """
+        feed = self.feeds[sub.agency]
+        feed.subscribers.add(sub)
+        if resume_after is None:
+            return Backlog(None, feed.recent(self.settings.console_window))
+        gap = None
+        if resume_after + 1 < feed.covered_from:
+            gap = (resume_after + 1, feed.covered_from)
+        return Backlog(gap, feed.after(resume_after))
+
+    def unsubscribe(self, sub: Subscriber) -> None:
+        self.feeds[sub.agency].subscribers.discard(sub)
+
+    async def read_range(self, agency: str, start: int, end: int) -> list[Entry]:
+        """Events [start, end) of an agency's topic, straight from Kafka, repeats dropped."""
+        tp = TopicPartition(self.feeds[agency].topic, 0)
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.settings.kafka_bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+        )
+        await consumer.start()
+        out: list[Entry] = []
+        seen: set[str] = set()
+        try:
+            consumer.assign([tp])
+            begin = (await consumer.beginning_offsets([tp]))[tp]
+            consumer.seek(tp, max(start, begin))
+            position = max(start, begin)
+            while position < end:
+                batch = await consumer.getmany(tp, timeout_ms=1000, max_records=5000)
+                records = batch.get(tp, [])
+                if not records:
+                    break
+                for r in records:
+                    position = r.offset + 1
+                    if r.offset >= end:
+                        break
+                    entry = parse_entry(r.offset, r.value)
+                    if entry.event_id not in seen:
+                        seen.add(entry.event_id)
+                        out.append(entry)
+        finally:
+            await consumer.stop()
+        return out

@@ -1,0 +1,57 @@
+"""Turning a partner's JSON into an `AlertRecord`: pure, so the rules are testable alone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from hotline.errors import InvalidAlert
+from hotline.models import (
+    AlertRecord,
+    Lane,
+    alert_id_for,
+    alert_in_adapter,
+    content_hash,
+    error_list,
+)
+from hotline.settings import Settings
+from streams.enrich import enrich
+from streams.route import refused_recipients
+
+
+def accept(data: Any, sender: str, settings: Settings, now: datetime, lane: Lane) -> AlertRecord:
+    """Raises InvalidAlert with one entry per bad field; never anything else for bad input."""
+    if not isinstance(data, dict):
+        raise InvalidAlert(
+            "the body must be a JSON object",
+            errors=[{"field": "body", "message": "expected a JSON object", "type": "object_type"}],
+        )
+    if "sender" in data or "_from" in data:
+        raise InvalidAlert(
+            "the sending agency comes from the API key, not the body",
+            errors=[
+                {
+                    "field": "sender" if "sender" in data else "_from",
+                    "message": "not allowed: the sender is the key's agency",
+                    "type": "extra_forbidden",
+                }
+            ],
+        )
+    try:
+        body = alert_in_adapter.validate_python(data)
+    except ValidationError as exc:
+        raise InvalidAlert("the alert is not valid", errors=error_list(exc.errors())) from None
+    errors = refused_recipients(settings, sender, body.kind, body.recipients)
+    if errors:
+        raise InvalidAlert("the alert names recipients it cannot be sent to", errors=errors)
+    enrich(body, settings.agency(sender).country)  # refuses what the stream could not normalize
+    return AlertRecord(
+        alert_id=alert_id_for(sender, body.source_ref),
+        sender=sender,
+        received_at=now,
+        content_hash=content_hash(body),
+        lane=lane,
+        body=body,
+    )

@@ -1,0 +1,79 @@
+"""The gateway's ASGI app: partner HTTP API, console socket, console page, operations."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
+
+from hotline import metrics
+from hotline.settings import Settings
+from hotline.topics import ensure_topics
+
+from . import alerts, errors, health, ws
+from .deps import Services
+from .hub import Hub
+from .publisher import Publisher
+
+log = logging.getLogger("hotline.gateway")
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    services = Services(settings, Publisher(settings), Hub(settings))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        starter = asyncio.create_task(_connect(services))
+        yield
+        starter.cancel()
+        await services.hub.stop()
+        await services.publisher.stop()
+
+    app = FastAPI(
+        title="Hotline",
+        version="0.1.0",
+        lifespan=lifespan,
+        summary="Live alert hotline between partner law-enforcement agencies.",
+    )
+    app.state.services = services
+    errors.install(app)
+    app.middleware("http")(_count_responses)
+    app.include_router(alerts.router)
+    app.include_router(ws.router)
+    app.include_router(health.router)
+    app.mount("/", StaticFiles(directory=STATIC, html=True), name="console")
+    return app
+
+
+async def _connect(services: Services) -> None:
+    """Keeps trying until Kafka answers: the gateway serves /healthz (and 503s) meanwhile."""
+    delay = 0.5
+    while True:
+        try:
+            await ensure_topics(services.settings)
+            if not services.publisher.ready:
+                await services.publisher.start()
+            await services.hub.start()
+            log.info("connected to Kafka at %s", services.settings.kafka_bootstrap)
+            return
+        except Exception as exc:  # noqa: BLE001 - any failure here means "not yet"
+            log.warning("Kafka not reachable yet (%s); retrying in %.1fs", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+
+async def _count_responses(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    response = await call_next(request)
+    route = request.scope.get("route")
+    path = getattr(route, "path", "other")
+    metrics.HTTP_RESPONSES.labels(path, f"{response.status_code // 100}xx").inc()
+    return response

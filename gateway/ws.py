@@ -1,0 +1,197 @@
+"""The duty officer's socket: sign in, backlog (replay or recent), then live events and acks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import ValidationError
+
+from hotline import metrics
+from hotline.codec import dumps, loads
+from hotline.errors import KafkaUnavailable
+from hotline.models import AckCommand, AlertState
+from hotline.settings import digest
+from hotline.topics import topics
+
+from .deps import Services
+from .hub import Entry
+
+log = logging.getLogger("hotline.gateway")
+router = APIRouter()
+
+AUTH_TIMEOUT_S = 10.0
+QUEUE_SIZE = 2_000
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_TRY_AGAIN = 1013  # the client fell behind; it resumes from its cursor
+RECIPIENT_EVENTS = frozenset({"new", "updated", "cancelled", "corroborated", "escalated"})
+
+
+class Connection:
+    """One signed-in socket; the Kafka loop only offers, a task of its own sends."""
+
+    def __init__(self, ws: WebSocket, agency: str) -> None:
+        self.ws = ws
+        self.agency = agency
+        self.queue: asyncio.Queue[Entry | None] = asyncio.Queue(QUEUE_SIZE)
+        self.behind = False
+        self._lock = asyncio.Lock()
+        self.last_cursor: int | None = None
+
+    def offer(self, entry: Entry) -> None:
+        if self.behind:
+            return
+        try:
+            self.queue.put_nowait(entry)
+        except asyncio.QueueFull:
+            self.behind = True  # never let one slow console stall the others
+            metrics.CONSOLE_SLOW_CLOSED.labels(self.agency).inc()
+            self.queue = asyncio.Queue(1)
+            self.queue.put_nowait(None)
+
+    async def send_json(self, message: dict[str, Any]) -> None:
+        async with self._lock:
+            await self.ws.send_text(orjson.dumps(message).decode())
+
+    async def send_entry(self, entry: Entry) -> None:
+        if self.last_cursor is not None and entry.offset <= self.last_cursor:
+            return
+        async with self._lock:
+            await self.ws.send_text(entry.payload.decode())
+        self.last_cursor = entry.offset
+        metrics.CONSOLE_PUSHED.labels(self.agency, entry.event).inc()
+        if entry.event in RECIPIENT_EVENTS:
+            metrics.E2E_LATENCY.labels(entry.lane).observe(
+                max(0.0, time.time() - entry.received_at)
+            )
+
+
+@router.websocket("/v1/console/ws")
+async def console(ws: WebSocket) -> None:
+    services: Services = ws.app.state.services
+    await ws.accept()
+    hello = await _first_message(ws)
+    agency = (
+        services.settings.officer_digests.get(digest(str(hello.get("token", ""))))
+        if hello
+        else None
+    )
+    if agency is None:
+        await ws.close(CLOSE_UNAUTHORIZED, "a valid duty-officer token is required")
+        return
+    resume = hello.get("resume_after") if hello else None
+    resume_after = resume if isinstance(resume, int) and not isinstance(resume, bool) else None
+
+    conn = Connection(ws, agency)
+    hub = services.hub
+    backlog = hub.subscribe(conn, resume_after)
+    conn.last_cursor = resume_after
+    gauge = metrics.CONSOLE_CONNECTIONS.labels(agency)
+    gauge.inc()
+    sender: asyncio.Task[None] | None = None
+    try:
+        await conn.send_json(
+            {
+                "type": "welcome",
+                "agency": agency,
+                "agency_name": services.settings.agency(agency).name,
+                "agencies": [{"id": a.id, "name": a.name} for a in services.settings.agencies],
+                "cursor": hub.feeds[agency].latest,
+            }
+        )
+        sender = asyncio.create_task(_pump(conn, services, backlog))
+        await _receive(conn, services)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        hub.unsubscribe(conn)
+        gauge.dec()
+        if sender is not None:
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await sender
+
+
+async def _first_message(ws: WebSocket) -> dict[str, Any] | None:
+    try:
+        raw = await asyncio.wait_for(ws.receive_text(), AUTH_TIMEOUT_S)
+        msg = orjson.loads(raw)
+    except (TimeoutError, orjson.JSONDecodeError, WebSocketDisconnect, KeyError):
+        return None
+    if not isinstance(msg, dict) or msg.get("type") != "auth":
+        return None
+    return msg
+
+
+async def _pump(conn: Connection, services: Services, backlog: Any) -> None:
+    if backlog.gap is not None:
+        for entry in await services.hub.read_range(conn.agency, *backlog.gap):
+            await conn.send_entry(entry)
+    for entry in backlog.entries:
+        await conn.send_entry(entry)
+    await conn.send_json({"type": "replay_done", "cursor": conn.last_cursor})
+    while True:
+        entry = await conn.queue.get()
+        if entry is None:
+            await conn.ws.close(CLOSE_TRY_AGAIN, "console fell behind; resume from your cursor")
+            return
+        await conn.send_entry(entry)
+
+
+async def _receive(conn: Connection, services: Services) -> None:
+    while True:
+        raw = await conn.ws.receive_text()
+        try:
+            msg = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            await _error(conn, "bad_message", "messages must be JSON objects")
+            continue
+        kind = msg.get("type") if isinstance(msg, dict) else None
+        if kind == "ping":
+            await conn.send_json({"type": "pong"})
+        elif kind == "ack":
+            await _ack(conn, services, msg)
+        else:
+            await _error(
+                conn, "bad_message", f"unknown message type {kind!r}; expected 'ack' or 'ping'"
+            )
+
+
+async def _ack(conn: Connection, services: Services, msg: dict[str, Any]) -> None:
+    alert_id = msg.get("alert_id")
+    raw = services.hub.states.get(alert_id) if isinstance(alert_id, str) else None
+    if raw is None:
+        await _error(conn, "unknown_alert", f"no alert {alert_id!r} was delivered to {conn.agency}")
+        return
+    state = loads(AlertState, raw)
+    if not any(r.agency == conn.agency for r in state.receipts):
+        await _error(conn, "unknown_alert", f"no alert {alert_id!r} was delivered to {conn.agency}")
+        return
+    try:
+        cmd = AckCommand(
+            alert_id=state.alert.alert_id,
+            case_id=state.alert.case_id,
+            agency=conn.agency,
+            at=datetime.now(UTC),
+        )
+    except ValidationError:
+        await _error(conn, "bad_message", "ack needs an 'alert_id'")
+        return
+    try:
+        await services.publisher.send(
+            topics(services.settings).acks, cmd.alert_id.encode(), dumps(cmd)
+        )
+    except KafkaUnavailable as exc:
+        await _error(conn, exc.code, exc.detail)
+        return
+    await conn.send_json({"type": "ack_accepted", "alert_id": cmd.alert_id})
+
+
+async def _error(conn: Connection, code: str, detail: str) -> None:
+    await conn.send_json({"type": "error", "code": code, "detail": detail})

@@ -1,0 +1,129 @@
+"""`hotline` console command: run the whole hotline locally, or one component of it."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hotline.settings import Settings, digest
+
+cli = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Live alert hotline between partner law-enforcement agencies.",
+)
+
+
+@cli.command()
+def up(
+    demo: Annotated[bool, typer.Option("--demo/--no-demo", help="Post demo traffic.")] = True,
+) -> None:
+    """Start broker, worker, gateway (and demo traffic); Ctrl-C stops them all."""
+    from hotline.supervisor import run_all
+
+    raise typer.Exit(run_all(Settings(), demo=demo))
+
+
+@cli.command()
+def kafka(
+    port: Annotated[
+        int | None, typer.Option(help="Listener port (default HOTLINE_KAFKA_PORT).")
+    ] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Broker data directory.")] = None,
+) -> None:
+    """Fetch (first time) and run a single-node Kafka broker on 127.0.0.1."""
+    from hotline.broker import BrokerError, serve
+
+    settings = Settings()
+    try:
+        code = serve(
+            port=port or settings.kafka_port, data_dir=data_dir or settings.data_dir / "kafka"
+        )
+    except BrokerError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    raise typer.Exit(code)
+
+
+@cli.command()
+def worker() -> None:
+    """Run one Faust stream worker against the configured broker."""
+    from faust import Worker
+
+    from hotline import logs
+    from hotline.topics import ensure_topics_with_retry
+    from streams.app import create_app
+
+    settings = Settings()
+    logs.configure(settings.log_level)
+    asyncio.run(ensure_topics_with_retry(settings))
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    app = create_app(settings)
+    Worker(app, loglevel=settings.log_level, quiet=True).execute_from_commandline()
+
+
+@cli.command()
+def gateway() -> None:
+    """Run one HTTP + WebSocket gateway against the configured broker."""
+    import uvicorn
+
+    from hotline import logs
+
+    settings = Settings()
+    logs.configure(settings.log_level)
+    uvicorn.run(
+        "gateway.main:create_app",
+        factory=True,
+        host=settings.gateway_host,
+        port=settings.gateway_port,
+        ws_max_size=64 * 1024,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+    )
+
+
+@cli.command()
+def demo(
+    url: Annotated[str, typer.Option(help="Gateway base URL.")] = "http://127.0.0.1:8000",
+    rate: Annotated[
+        float, typer.Option(help="Generated alerts per second after the demo file.")
+    ] = 0.5,
+    once: Annotated[bool, typer.Option(help="Post the demo file once, then stop.")] = False,
+) -> None:
+    """Post demo alerts as the three demo agencies."""
+    from hotline.demo.traffic import run_demo
+
+    try:
+        asyncio.run(run_demo(url.rstrip("/"), rate=rate, loop_forever=not once))
+    except KeyboardInterrupt:
+        pass
+
+
+@cli.command(name="import")
+def import_numbers(
+    file: Annotated[
+        Path, typer.Argument(help="CSV (a 'number' column) or NDJSON of scam numbers.")
+    ],
+    key: Annotated[str, typer.Option(envvar="HOTLINE_PARTNER_KEY", help="Partner API key.")],
+    url: Annotated[str, typer.Option(help="Gateway base URL.")] = "http://127.0.0.1:8000",
+    batch: Annotated[int, typer.Option(help="Alerts per request.")] = 5000,
+) -> None:
+    """Post a scam-number list through the bulk lane, with a progress bar."""
+    from hotline.importer import run_import
+
+    raise typer.Exit(run_import(file, url=url.rstrip("/"), key=key, batch=batch))
+
+
+@cli.command(name="hash-secret")
+def hash_secret(secret: str) -> None:
+    """Print the digest to configure for a partner key or officer token."""
+    typer.echo(digest(secret))
+
+
+def main() -> None:
+    sys.exit(cli())

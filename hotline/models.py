@@ -1,0 +1,305 @@
+"""The one family of pydantic models: HTTP validation, Kafka records and the console's JSON.
+
+AlertIn        what a partner posts (one of three kinds, discriminated by `kind`)
+AlertRecord    an accepted alert: AlertIn plus what the hotline assigned; the inbound
+               Kafka record, and (enriched, with its case) what a console receives
+ConsoleEvent   one message on an agency's delivery topic = one console notification
+AlertState     the alert and its delivery state: compacted topic, GET /v1/alerts/{id}
+AckCommand     a duty officer's acknowledgement, console -> Kafka -> worker
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    model_validator,
+)
+
+Kind = Literal["wanted_person", "fraud_pattern", "scam_number"]
+MsgType = Literal["alert", "update", "cancel"]
+Severity = Literal["extreme", "severe", "moderate", "minor"]
+Urgency = Literal["immediate", "expected", "future"]
+Tlp = Literal["red", "amber", "green", "clear"]
+Lane = Literal["urgent", "bulk"]
+EventName = Literal[
+    "new",
+    "updated",
+    "cancelled",
+    "corroborated",
+    "escalated",  # to recipients
+    "delivered",
+    "acknowledged",
+    "rejected",  # status, to the sender (and acks to the acker)
+]
+
+KINDS: tuple[Kind, ...] = ("wanted_person", "fraud_pattern", "scam_number")
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000)]
+Ref = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^\S+$")
+]
+AgencyId = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}-[a-z0-9-]{1,40}$")]
+Country = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Z]{2}$")
+]
+Currency = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Z]{3}$")
+]
+Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
+
+
+class _Strict(BaseModel):
+    # Unknown fields are refused: a misspelt field must not be silently dropped.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- subjects -------------------------------------------------------------------------------
+
+
+class Document(_Strict):
+    type: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+    number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+    country: Country
+
+
+class Sighting(_Strict):
+    place: Text | None = None
+    at: AwareDatetime | None = None
+
+
+class WantedPerson(_Strict):
+    full_name: Text
+    aliases: list[Text] = Field(default_factory=list, max_length=50)
+    date_of_birth: date | None = None
+    nationality: Country | None = None
+    documents: list[Document] = Field(default_factory=list, max_length=20)
+    offences: list[Text] = Field(default_factory=list, max_length=50)
+    warrant_ref: Text | None = None
+    interpol_notice: Text | None = None
+    last_seen: Sighting | None = None
+
+
+class Indicators(_Strict):
+    phone_numbers: list[Text] = Field(default_factory=list, max_length=1000)
+    urls: list[Text] = Field(default_factory=list, max_length=1000)
+    app_names: list[Text] = Field(default_factory=list, max_length=1000)
+    bank_accounts: list[Text] = Field(default_factory=list, max_length=1000)
+    crypto_wallets: list[Text] = Field(default_factory=list, max_length=1000)
+
+    def is_empty(self) -> bool:
+        return not any(
+            (self.phone_numbers, self.urls, self.app_names, self.bank_accounts, self.crypto_wallets)
+        )
+
+
+class Losses(_Strict):
+    amount: float = Field(ge=0)
+    currency: Currency
+
+
+class FraudPattern(_Strict):
+    scheme: Literal[
+        "investment", "impersonation", "loan_app", "romance", "job", "phishing", "other"
+    ]
+    modus_operandi: LongText | None = None
+    indicators: Indicators
+    losses: Losses | None = None
+    victims: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _has_indicators(self) -> FraudPattern:
+        if self.indicators.is_empty():
+            raise ValueError("a fraud pattern needs at least one indicator")
+        return self
+
+
+class ScamNumber(_Strict):
+    number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+    scam_type: Text = "other"
+    first_seen: date | None = None
+    last_seen: date | None = None
+    reports: int | None = Field(default=None, ge=0)
+
+
+# --- what a partner posts ---------------------------------------------------------------------
+
+
+class _Envelope(_Strict):
+    source_ref: Ref
+    msg_type: MsgType = "alert"
+    references: Ref | None = None
+    severity: Severity
+    urgency: Urgency
+    tlp: Tlp = "amber"
+    recipients: list[AgencyId] = Field(default_factory=list, max_length=50)
+    title: Text
+    description: LongText | None = None
+    language: Language = "en"
+    expires_at: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _envelope_rules(self) -> _Envelope:
+        if self.msg_type == "alert" and self.references is not None:
+            raise ValueError("'references' is only for msg_type 'update' or 'cancel'")
+        if self.msg_type != "alert" and self.references is None:
+            raise ValueError(
+                f"msg_type '{self.msg_type}' must name the earlier source_ref in 'references'"
+            )
+        if self.references is not None and self.references == self.source_ref:
+            raise ValueError("an alert cannot reference itself")
+        if self.tlp == "red" and not self.recipients:
+            raise ValueError("TLP:RED needs explicit 'recipients'")
+        if len(set(self.recipients)) != len(self.recipients):
+            raise ValueError("'recipients' lists an agency twice")
+        return self
+
+
+class WantedPersonAlert(_Envelope):
+    kind: Literal["wanted_person"]
+    subject: WantedPerson
+
+
+class FraudPatternAlert(_Envelope):
+    kind: Literal["fraud_pattern"]
+    subject: FraudPattern
+
+
+class ScamNumberAlert(_Envelope):
+    kind: Literal["scam_number"]
+    subject: ScamNumber
+
+
+# Used for POST /v1/alerts and each item of POST /v1/alerts/batch.
+AlertIn = Annotated[
+    WantedPersonAlert | FraudPatternAlert | ScamNumberAlert, Field(discriminator="kind")
+]
+alert_in_adapter: TypeAdapter[WantedPersonAlert | FraudPatternAlert | ScamNumberAlert] = (
+    TypeAdapter(AlertIn)
+)
+
+
+def alert_id_for(sender: str, source_ref: str) -> str:
+    """Deterministic, so a retried POST gets the same id without any lookup."""
+    h = hashlib.sha256(f"{sender}\x1f{source_ref}".encode()).hexdigest()
+    return f"al-{h[:24]}"
+
+
+def content_hash(alert: BaseModel) -> str:
+    return hashlib.sha256(alert.model_dump_json().encode()).hexdigest()[:32]
+
+
+# --- what the hotline adds --------------------------------------------------------------------
+
+
+class PhoneView(_Strict):
+    raw: str
+    e164: str
+    country: str | None = None
+    line_type: str = "unknown"
+    carrier: str | None = None
+
+
+class NameView(_Strict):
+    original: str
+    folded: str
+
+
+class Enrichment(_Strict):
+    phones: list[PhoneView] = Field(default_factory=list)
+    names: list[NameView] = Field(default_factory=list)
+    documents: list[str] = Field(default_factory=list)  # document keys, type:COUNTRY:NUMBER
+    indicators: dict[str, list[str]] = Field(default_factory=dict)  # normalized, by type
+    fingerprints: list[str] = Field(default_factory=list)
+
+
+# Inbound Kafka record (case_id and enrichment empty) and, once processed, the console's alert.
+class AlertRecord(_Strict):
+    alert_id: str
+    sender: str
+    received_at: AwareDatetime
+    content_hash: str
+    lane: Lane = "urgent"
+    body: WantedPersonAlert | FraudPatternAlert | ScamNumberAlert = Field(discriminator="kind")
+    case_id: str | None = None
+    enrichment: Enrichment | None = None
+
+
+class CaseView(_Strict):
+    case_id: str
+    kind: Kind
+    opened_at: AwareDatetime
+    updated_at: AwareDatetime
+    state: Literal["open", "cancelled"] = "open"
+    reporters: list[str]  # agencies that reported this subject, first reporter first
+    alert_ids: list[str]
+    related: list[str] = Field(default_factory=list)  # case ids sharing an indicator
+
+
+class Receipt(_Strict):
+    agency: str
+    delivered_at: AwareDatetime
+    acknowledged_at: AwareDatetime | None = None
+    escalated_at: AwareDatetime | None = None
+
+
+# One message on an agency's delivery topic; the gateway adds `cursor` (the Kafka offset).
+class ConsoleEvent(_Strict):
+    type: Literal["alert"] = "alert"
+    event: EventName
+    event_id: str
+    alert_id: str
+    case_id: str | None = None
+    at: AwareDatetime
+    alert: AlertRecord
+    case: CaseView | None = None
+    receipts: list[Receipt] = Field(default_factory=list)  # status events for the sender
+    by: str | None = None  # the acknowledging agency, for 'acknowledged'
+    reason: str | None = None  # for 'rejected'
+    cursor: int | None = None
+
+
+# Compacted topic keyed by alert_id; the gateway serves it at GET /v1/alerts/{alert_id}.
+class AlertState(_Strict):
+    alert: AlertRecord
+    status: Literal["accepted", "delivered", "updated", "cancelled", "rejected"]
+    receipts: list[Receipt] = Field(default_factory=list)
+    case: CaseView | None = None
+    reason: str | None = None
+    updated_at: AwareDatetime
+
+    def visible_to(self, agency: str) -> bool:
+        return agency == self.alert.sender or any(r.agency == agency for r in self.receipts)
+
+
+# Console -> gateway -> acks topic -> worker.
+class AckCommand(_Strict):
+    alert_id: str
+    case_id: str | None = None
+    agency: str
+    at: AwareDatetime
+
+
+def event_id_for(*parts: str) -> str:
+    return "ev-" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
+
+
+def error_list(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """pydantic errors as `{"field": "subject.full_name", "message": ...}`, kind tag dropped."""
+    out = []
+    for e in errors:
+        loc = [str(p) for p in e["loc"]]
+        if loc and loc[0] in KINDS:
+            loc = loc[1:]
+        out.append({"field": ".".join(loc) or "body", "message": e["msg"], "type": e["type"]})
+    return out

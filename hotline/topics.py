@@ -1,0 +1,100 @@
+"""Topic names and their explicit configuration; the application creates them, not the broker."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+
+from hotline.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    name: str
+    partitions: int = 1
+    config: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Topics:
+    prefix: str
+
+    @property
+    def inbound(self) -> str:
+        return f"{self.prefix}.inbound"
+
+    @property
+    def inbound_bulk(self) -> str:
+        return f"{self.prefix}.inbound.bulk"
+
+    @property
+    def acks(self) -> str:
+        return f"{self.prefix}.acks"
+
+    @property
+    def alert_state(self) -> str:
+        return f"{self.prefix}.alert-state"
+
+    def deliveries(self, agency: str) -> str:
+        return f"{self.prefix}.deliveries.{agency}"
+
+
+def topics(settings: Settings) -> Topics:
+    return Topics(settings.topic_prefix)
+
+
+def specs(settings: Settings) -> list[TopicSpec]:
+    t = topics(settings)
+    durable = {"min.insync.replicas": str(settings.min_insync_replicas)}
+    # Matching needs the whole case index in one place, so the stream's inputs have one
+    # partition (see docs/architecture.md); the bulk lane is separate so urgent alerts never
+    # queue behind an import.
+    out = [
+        TopicSpec(t.inbound, 1, {**durable, "retention.ms": str(7 * 24 * 3600 * 1000)}),
+        TopicSpec(t.inbound_bulk, 1, {**durable, "retention.ms": str(3 * 24 * 3600 * 1000)}),
+        TopicSpec(t.acks, 1, durable),
+        TopicSpec(t.alert_state, 1, {**durable, "cleanup.policy": "compact"}),
+    ]
+    # One single-partition topic per agency: its offset is the console cursor, and a broker
+    # ACL per topic can enforce need-to-know below the application.
+    retention = {**durable, "retention.ms": str(settings.delivery_retention_ms)}
+    out += [TopicSpec(t.deliveries(a), 1, retention) for a in settings.agency_ids]
+    return out
+
+
+async def ensure_topics(settings: Settings) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [
+            NewTopic(s.name, s.partitions, settings.replication_factor, topic_configs=s.config)
+            for s in specs(settings)
+            if s.name not in existing
+        ]
+        if missing:
+            try:
+                await admin.create_topics(missing)
+            except TopicAlreadyExistsError:
+                pass  # another process created them between list and create
+    finally:
+        await admin.close()
+
+
+async def ensure_topics_with_retry(settings: Settings, give_up_after: float = 120.0) -> None:
+    """For processes started before the broker is up (a fresh deployment)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + give_up_after
+    delay = 0.5
+    while True:
+        try:
+            await ensure_topics(settings)
+            return
+        except KafkaError:
+            if loop.time() > deadline:
+                raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)

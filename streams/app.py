@@ -1,0 +1,65 @@
+"""Builds the Faust app: topics, tables and agents. Nothing here runs at import time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import faust
+from faust.sensors.prometheus import setup_prometheus_sensors
+
+from hotline.settings import Settings
+from hotline.topics import topics
+from streams.cases import CaseTables
+from streams.process import State
+
+
+def create_app(settings: Settings) -> faust.App:
+    app = faust.App(
+        settings.worker_id,
+        broker=f"kafka://{settings.kafka_bootstrap}",
+        store=settings.worker_store,
+        autodiscover=False,
+        topic_partitions=1,
+        topic_replication_factor=settings.replication_factor,
+        producer_acks=-1,
+        consumer_auto_offset_reset="earliest",
+        processing_guarantee="at_least_once",
+        web_host=settings.worker_host,
+        web_port=settings.worker_port,
+        web_in_thread=False,
+        key_serializer="raw",
+        value_serializer="raw",
+        table_standby_replicas=1,
+        broker_commit_every=500,
+    )
+    setup_prometheus_sensors(app, name_prefix="hotline_worker")
+    state = State(
+        alerts=_table(app, "alerts"),
+        cases=CaseTables(
+            cases=_table(app, "cases"),
+            fingerprints=_table(app, "fingerprints"),
+            persons=_table(app, "persons"),
+            links=_table(app, "links"),
+        ),
+        escalations=_table(app, "escalations"),
+    )
+    from streams import agents  # noqa: PLC0415 - agents need the app object first
+
+    agents.install(app, settings, state)
+    return app
+
+
+def _table(app: faust.App, name: str) -> Any:
+    # JSON keys survive changelog recovery as str; raw values keep stored bytes as bytes.
+    schema = faust.Schema(
+        key_type=str, value_type=bytes, key_serializer="json", value_serializer="raw"
+    )
+    return app.Table(name, default=None, partitions=1, schema=schema)
+
+
+def source_topics(app: faust.App, settings: Settings) -> dict[str, Any]:
+    t = topics(settings)
+    return {
+        name: app.topic(name, key_serializer="raw", value_serializer="raw")
+        for name in (t.inbound, t.inbound_bulk, t.acks)
+    }

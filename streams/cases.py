@@ -1,0 +1,133 @@
+"""Cases: one real-world subject, however many agencies report it.
+
+Fingerprints (domain brief): a scam number by E.164; a wanted person by any identity document,
+otherwise folded name + date of birth (a missing patronymic still matches); a fraud pattern by
+its normalized indicator set. Cases that share any single indicator are linked both ways.
+All state is in mappings the caller owns (Faust tables in the worker, dicts in unit tests).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import orjson
+
+from hotline import normalize as n
+from hotline.codec import dumps, loads
+from hotline.models import AlertRecord, CaseView, Enrichment, WantedPersonAlert
+
+Table = MutableMapping[str, bytes]
+
+
+@dataclass(slots=True)
+class CaseTables:
+    cases: Table  # case_id -> CaseView
+    fingerprints: Table  # fingerprint -> case_id
+    persons: Table  # date of birth -> [[name_key, case_id], ...]
+    links: Table  # indicator token -> [case_id, ...]
+
+
+@dataclass(slots=True)
+class Joined:
+    case: CaseView
+    is_new_case: bool
+    corroborated: bool  # a new agency joined the case
+
+
+def case_id_for(alert_id: str) -> str:
+    # Derived from the first alert, so reprocessing after a crash opens the same case.
+    return "cs-" + hashlib.sha256(alert_id.encode()).hexdigest()[:24]
+
+
+def get(t: CaseTables, case_id: str) -> CaseView | None:
+    raw = t.cases.get(case_id)
+    return None if raw is None else loads(CaseView, raw)
+
+
+def put(t: CaseTables, case: CaseView) -> None:
+    t.cases[case.case_id] = dumps(case)
+
+
+def find(
+    t: CaseTables, record: AlertRecord, e: Enrichment, now: datetime, ttl: timedelta
+) -> CaseView | None:
+    for case_id in _candidates(t, record, e):
+        case = get(t, case_id)
+        if case is not None and case.state == "open" and now - case.updated_at <= ttl:
+            return case
+    return None
+
+
+def _candidates(t: CaseTables, record: AlertRecord, e: Enrichment) -> list[str]:
+    found = [raw.decode() for fp in e.fingerprints if (raw := t.fingerprints.get(fp)) is not None]
+    body = record.body
+    if isinstance(body, WantedPersonAlert) and body.subject.date_of_birth is not None:
+        dob = body.subject.date_of_birth.isoformat()
+        for key, case_id in orjson.loads(t.persons.get(dob, b"[]")):
+            if n.name_matches(key, n.name_key(body.subject.full_name)):
+                found.append(case_id)
+    return found
+
+
+def join(
+    t: CaseTables, record: AlertRecord, e: Enrichment, now: datetime, ttl: timedelta
+) -> Joined:
+    case = find(t, record, e, now, ttl)
+    if case is None:
+        case = CaseView(
+            case_id=case_id_for(record.alert_id),
+            kind=record.body.kind,
+            opened_at=now,
+            updated_at=now,
+            reporters=[record.sender],
+            alert_ids=[record.alert_id],
+        )
+        joined = Joined(case, is_new_case=True, corroborated=False)
+    else:
+        corroborated = record.sender not in case.reporters
+        case = case.model_copy(
+            update={
+                "updated_at": now,
+                "reporters": case.reporters + ([record.sender] if corroborated else []),
+                "alert_ids": [*case.alert_ids, record.alert_id],
+            }
+        )
+        joined = Joined(case, is_new_case=False, corroborated=corroborated)
+    _index(t, record, e, joined.case.case_id)
+    joined.case = _link(t, joined.case, e)
+    put(t, joined.case)
+    return joined
+
+
+def _index(t: CaseTables, record: AlertRecord, e: Enrichment, case_id: str) -> None:
+    for fp in e.fingerprints:
+        t.fingerprints[fp] = case_id.encode()
+    body = record.body
+    if isinstance(body, WantedPersonAlert) and body.subject.date_of_birth is not None:
+        dob = body.subject.date_of_birth.isoformat()
+        entries = orjson.loads(t.persons.get(dob, b"[]"))
+        entry = [n.name_key(body.subject.full_name), case_id]
+        if entry not in entries:
+            t.persons[dob] = orjson.dumps([*entries, entry])
+
+
+def _link(t: CaseTables, case: CaseView, e: Enrichment) -> CaseView:
+    """Record this case under each indicator; cases met there become related, both ways."""
+    related = set(case.related)
+    for token in sorted(n.indicator_tokens(e.indicators)):
+        others = orjson.loads(t.links.get(token, b"[]"))
+        if case.case_id not in others:
+            t.links[token] = orjson.dumps([*others, case.case_id])
+        for other_id in others:
+            if other_id == case.case_id or other_id in related:
+                continue
+            related.add(other_id)
+            other = get(t, other_id)
+            if other is not None and case.case_id not in other.related:
+                put(t, other.model_copy(update={"related": [*other.related, case.case_id]}))
+    if related == set(case.related):
+        return case
+    return case.model_copy(update={"related": sorted(related)})

@@ -1,0 +1,35 @@
+"""Who receives an alert: partnerships from configuration, narrowed by explicit recipients."""
+
+from __future__ import annotations
+
+from hotline.models import Kind, Tlp
+from hotline.settings import Settings
+
+
+def recipients(
+    settings: Settings, sender: str, kind: Kind, tlp: Tlp, named: list[str]
+) -> list[str]:
+    """Never the sender; TLP:RED only to named agencies (validation already requires names)."""
+    if named:
+        return [a for a in named if settings.may_send(sender, a, kind)]
+    if tlp == "red":
+        return []
+    return [a for a in settings.agency_ids if settings.may_send(sender, a, kind)]
+
+
+def refused_recipients(
+    settings: Settings, sender: str, kind: Kind, named: list[str]
+) -> list[dict[str, str]]:
+    """Field errors for named recipients the sender may not reach, for a clear 422."""
+    errors = []
+    for i, agency in enumerate(named):
+        if agency == sender:
+            why = "an agency cannot send an alert to itself"
+        elif agency not in settings.agency_ids:
+            why = f"unknown agency '{agency}'"
+        elif not settings.may_send(sender, agency, kind):
+            why = f"no partnership lets {sender} send {kind} alerts to {agency}"
+        else:
+            continue
+        errors.append({"field": f"recipients.{i}", "message": why, "type": "recipient"})
+    return errors
