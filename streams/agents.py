@@ -76,4 +76,12 @@ def install(app: faust.App, settings: Settings, st: State) -> None:
             return
         await send_all(processor.escalate_due(st, datetime.now(UTC)))
 
-    _ = (urgent, bulk, acks, escalate)
+    @app.page("/readyz")
+    async def readyz(view: Any, request: Any) -> Any:
+        # "active": this worker owns the stream's partition (the other is a hot standby).
+        active = any(tp.topic == t.inbound for tp in app.assignor.assigned_actives())
+        ready = app.tables.recovery.completed.is_set() and not app.rebalancing
+        body = {"status": "ready" if ready else "not_ready", "active": active}
+        return view.json(body, status=200 if ready else 503)
+
+    _ = (urgent, bulk, acks, escalate, readyz)

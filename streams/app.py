@@ -50,11 +50,9 @@ def create_app(settings: Settings) -> faust.App:
 
 
 def _table(app: faust.App, name: str) -> Any:
-    # JSON keys survive changelog recovery as str; raw values keep stored bytes as bytes.
-    schema = faust.Schema(
-        key_type=str, value_type=bytes, key_serializer="json", value_serializer="raw"
-    )
-    return app.Table(name, default=None, partitions=1, schema=schema)
+    # Faust's changelog codec is JSON for plain types: str keys and str (JSON text) values
+    # come back from recovery exactly as they were stored.
+    return app.Table(name, default=None, partitions=1, key_type=str, value_type=str)
 
 
 def source_topics(app: faust.App, settings: Settings) -> dict[str, Any]:

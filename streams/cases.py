@@ -19,7 +19,7 @@ from hotline import normalize as n
 from hotline.codec import dumps, loads
 from hotline.models import AlertRecord, CaseView, Enrichment, WantedPersonAlert
 
-Table = MutableMapping[str, bytes]
+Table = MutableMapping[str, str]  # JSON text: survives Faust's changelog codec as is
 
 
 @dataclass(slots=True)
@@ -48,7 +48,7 @@ def get(t: CaseTables, case_id: str) -> CaseView | None:
 
 
 def put(t: CaseTables, case: CaseView) -> None:
-    t.cases[case.case_id] = dumps(case)
+    t.cases[case.case_id] = dumps(case).decode()
 
 
 def find(
@@ -62,11 +62,11 @@ def find(
 
 
 def _candidates(t: CaseTables, record: AlertRecord, e: Enrichment) -> list[str]:
-    found = [raw.decode() for fp in e.fingerprints if (raw := t.fingerprints.get(fp)) is not None]
+    found = [c for fp in e.fingerprints if (c := t.fingerprints.get(fp)) is not None]
     body = record.body
     if isinstance(body, WantedPersonAlert) and body.subject.date_of_birth is not None:
         dob = body.subject.date_of_birth.isoformat()
-        for key, case_id in orjson.loads(t.persons.get(dob, b"[]")):
+        for key, case_id in orjson.loads(t.persons.get(dob, "[]")):
             if n.name_matches(key, n.name_key(body.subject.full_name)):
                 found.append(case_id)
     return found
@@ -104,23 +104,23 @@ def join(
 
 def _index(t: CaseTables, record: AlertRecord, e: Enrichment, case_id: str) -> None:
     for fp in e.fingerprints:
-        t.fingerprints[fp] = case_id.encode()
+        t.fingerprints[fp] = case_id
     body = record.body
     if isinstance(body, WantedPersonAlert) and body.subject.date_of_birth is not None:
         dob = body.subject.date_of_birth.isoformat()
-        entries = orjson.loads(t.persons.get(dob, b"[]"))
+        entries = orjson.loads(t.persons.get(dob, "[]"))
         entry = [n.name_key(body.subject.full_name), case_id]
         if entry not in entries:
-            t.persons[dob] = orjson.dumps([*entries, entry])
+            t.persons[dob] = orjson.dumps([*entries, entry]).decode()
 
 
 def _link(t: CaseTables, case: CaseView, e: Enrichment) -> CaseView:
     """Record this case under each indicator; cases met there become related, both ways."""
     related = set(case.related)
     for token in sorted(n.indicator_tokens(e.indicators)):
-        others = orjson.loads(t.links.get(token, b"[]"))
+        others = orjson.loads(t.links.get(token, "[]"))
         if case.case_id not in others:
-            t.links[token] = orjson.dumps([*others, case.case_id])
+            t.links[token] = orjson.dumps([*others, case.case_id]).decode()
         for other_id in others:
             if other_id == case.case_id or other_id in related:
                 continue

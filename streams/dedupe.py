@@ -15,7 +15,7 @@ class Seen(Enum):
     CONFLICT = "conflict"  # same source_ref, other content: refuse
 
 
-def check(record: AlertRecord, alerts: Mapping[str, bytes]) -> tuple[Seen, AlertState | None]:
+def check(record: AlertRecord, alerts: Mapping[str, str]) -> tuple[Seen, AlertState | None]:
     raw = alerts.get(record.alert_id)
     if raw is None:
         return Seen.NEW, None

@@ -31,7 +31,7 @@ from hotline.topics import topics
 from streams import cases, dedupe, route
 from streams.enrich import enrich
 
-Table = MutableMapping[str, bytes]
+Table = MutableMapping[str, str]  # JSON text, see streams/cases.py
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,11 +76,7 @@ class Processor:
         if body.msg_type == "alert":
             joined = cases.join(st.cases, record, enrichment, now, self.ttl)
             case = joined.case
-            event: EventName = (
-                "corroborated"
-                if joined.corroborated
-                else ("new" if joined.is_new_case else "updated")
-            )
+            event: EventName = "corroborated" if joined.corroborated else "updated"
             if joined.corroborated:
                 metrics.CORROBORATIONS.labels(body.kind).inc()
         else:
@@ -111,20 +107,16 @@ class Processor:
         )
         outs += self._store(st, state)
         for agency in targets:
-            outs.append(
-                self._event(
-                    agency,
-                    event,
-                    state,
-                    now,
-                    case=self._case_for(st, case, agency, extra=state_hint(processed, receipts)),
-                )
-            )
-            metrics.DELIVERIES.labels(agency, body.kind, event).inc()
-            if body.urgency == "immediate" and event != "cancelled":
+            seen_by = self._case_for(st, case, agency, extra=state_hint(processed, receipts))
+            # Whoever meets the case for the first time gets it as new, whatever its history.
+            first_sight = body.msg_type == "alert" and seen_by.alert_ids == [record.alert_id]
+            agency_event: EventName = "new" if first_sight else event
+            outs.append(self._event(agency, agency_event, state, now, case=seen_by))
+            metrics.DELIVERIES.labels(agency, body.kind, agency_event).inc()
+            if body.urgency == "immediate" and agency_event != "cancelled":
                 st.escalations[f"{record.alert_id}|{agency}"] = (
-                    (now + self.escalate_after).isoformat().encode()
-                )
+                    now + self.escalate_after
+                ).isoformat()
         outs.append(self._event(record.sender, "delivered", state, now, receipts=receipts))
         return outs
 
@@ -210,9 +202,7 @@ class Processor:
 
     def escalate_due(self, st: State, now: datetime) -> list[Out]:
         outs: list[Out] = []
-        due = [
-            k for k, v in list(st.escalations.items()) if datetime.fromisoformat(v.decode()) <= now
-        ]
+        due = [k for k, v in list(st.escalations.items()) if datetime.fromisoformat(v) <= now]
         for key in due:
             del st.escalations[key]
             alert_id, agency = key.split("|", 1)
@@ -242,7 +232,7 @@ class Processor:
 
     def _store(self, st: State, state: AlertState) -> list[Out]:
         value = dumps(state)
-        st.alerts[state.alert.alert_id] = value
+        st.alerts[state.alert.alert_id] = value.decode()
         return [Out(self.topics.alert_state, state.alert.alert_id.encode(), value)]
 
     def _event(

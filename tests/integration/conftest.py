@@ -1,0 +1,52 @@
+"""One real Kafka broker per test session; stacks of real worker + gateway processes on it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from hotline.broker import BrokerError, LocalBroker, free_port
+
+from .stack import Stack
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
+    b = LocalBroker(
+        port=free_port(), controller_port=free_port(), data_dir=tmp_path_factory.mktemp("kafka")
+    )
+    try:
+        b.start()
+        b.wait_ready()
+    except BrokerError as exc:
+        b.stop()
+        pytest.exit(f"the local Kafka broker did not start:\n{exc}", returncode=3)
+    yield b
+    b.stop()
+
+
+@pytest.fixture(scope="session")
+def stack_factory(
+    broker: LocalBroker, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[..., Stack]]:
+    started: list[Stack] = []
+
+    def make(**env: str) -> Stack:
+        s = Stack(broker.bootstrap, Path(tmp_path_factory.mktemp("stack")), extra_env=env)
+        started.append(s)
+        s.start()
+        return s
+
+    yield make
+    for s in started:
+        s.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(stack_factory: Callable[..., Stack]) -> Stack:
+    """A worker and a gateway on their own topics, shared by the tests of one module."""
+    return stack_factory()

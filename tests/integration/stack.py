@@ -1,0 +1,175 @@
+"""Real processes on the real broker: a worker and a gateway per stack, and console clients."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import websockets
+
+from hotline.broker import free_port
+from hotline.supervisor import hotline_cmd, spawn, stop, wait_ready
+
+
+@dataclass
+class Stack:
+    bootstrap: str
+    workdir: Path
+    prefix: str = field(default_factory=lambda: f"t{uuid.uuid4().hex[:8]}")
+    extra_env: dict[str, str] = field(default_factory=dict)
+    gateway_port: int = field(default_factory=free_port)
+    worker_port: int = field(default_factory=free_port)
+    worker: subprocess.Popen[bytes] | None = None
+    gateway: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.gateway_port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.gateway_port}/v1/console/ws"
+
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "HOTLINE_KAFKA_BOOTSTRAP": self.bootstrap,
+            "HOTLINE_TOPIC_PREFIX": self.prefix,
+            "HOTLINE_WORKER_ID": f"hotline-worker-{self.prefix}",
+            "HOTLINE_GATEWAY_PORT": str(self.gateway_port),
+            "HOTLINE_WORKER_PORT": str(self.worker_port),
+            "HOTLINE_DATA_DIR": str(self.workdir),
+            **self.extra_env,
+        }
+
+    def start(self) -> None:
+        self.start_worker()
+        self.start_gateway()
+        self.wait_worker()
+
+    def start_worker(self) -> None:
+        self.worker = spawn(hotline_cmd("worker"), self.env(), self.workdir / "worker.log")
+
+    def start_gateway(self) -> None:
+        self.gateway = spawn(hotline_cmd("gateway"), self.env(), self.workdir / "gateway.log")
+        wait_ready(self.url, [self.gateway])
+
+    def wait_worker(self, timeout: float = 60.0) -> None:
+        """The worker is ready once its web server answers and its agents have partitions."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.worker is not None and self.worker.poll() is None, self.log("worker")
+            with contextlib.suppress(httpx.HTTPError):
+                r = httpx.get(f"http://127.0.0.1:{self.worker_port}/readyz", timeout=1.0)
+                if r.status_code == 200 and r.json()["active"]:
+                    return
+            time.sleep(0.3)
+        raise AssertionError(f"worker not ready in {timeout}s\n{self.log('worker')}")
+
+    def kill_worker(self) -> None:
+        assert self.worker is not None
+        self.worker.kill()
+        self.worker.wait()
+
+    def stop(self) -> None:
+        for proc in (self.gateway, self.worker):
+            if proc is not None:
+                stop(proc)
+
+    def log(self, name: str) -> str:
+        path = self.workdir / f"{name}.log"
+        return path.read_text(errors="replace")[-6000:] if path.exists() else ""
+
+    # --- partner side --------------------------------------------------------------------
+
+    def post(self, sender: str, body: dict[str, Any], key: str | None = None) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {key or f'demo-partner-{sender}'}"}
+        return httpx.post(f"{self.url}/v1/alerts", json=body, headers=headers, timeout=30)
+
+    def get_alert(self, alert_id: str, token: str) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"}
+        return httpx.get(f"{self.url}/v1/alerts/{alert_id}", headers=headers, timeout=10)
+
+
+class Console:
+    """A real WebSocket client signed in as one agency's duty officer."""
+
+    def __init__(self, ws: Any, agency: str) -> None:
+        self.ws = ws
+        self.agency = agency
+        self.welcome: dict[str, Any] = {}
+        self.messages: list[dict[str, Any]] = []
+        self._new = asyncio.Condition()
+        self._reader: asyncio.Task[None] | None = None
+
+    async def _read(self) -> None:
+        with contextlib.suppress(websockets.ConnectionClosed):
+            async for raw in self.ws:
+                async with self._new:
+                    self.messages.append(orjson.loads(raw))
+                    self._new.notify_all()
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        return [m for m in self.messages if m.get("type") == "alert"]
+
+    async def wait_for(
+        self, pred: Callable[[dict[str, Any]], bool], timeout: float = 10.0
+    ) -> dict[str, Any]:
+        async def find() -> dict[str, Any]:
+            async with self._new:
+                while True:
+                    for m in self.messages:
+                        if pred(m):
+                            return m
+                    await self._new.wait()
+
+        return await asyncio.wait_for(find(), timeout)
+
+    async def event(self, alert_id: str, event: str, timeout: float = 10.0) -> dict[str, Any]:
+        return await self.wait_for(
+            lambda m: m.get("alert_id") == alert_id and m.get("event") == event, timeout
+        )
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.ws.send(orjson.dumps(message).decode())
+
+    @property
+    def cursor(self) -> int | None:
+        cursors = [m["cursor"] for m in self.events]
+        return max(cursors) if cursors else None
+
+
+@contextlib.asynccontextmanager
+async def console(
+    stack: Stack, agency: str, resume_after: int | None = None, token: str | None = None
+) -> AsyncIterator[Console]:
+    async with websockets.connect(stack.ws_url) as ws:
+        await ws.send(
+            orjson.dumps(
+                {
+                    "type": "auth",
+                    "token": token or f"demo-officer-{agency}",
+                    "resume_after": resume_after,
+                }
+            ).decode()
+        )
+        c = Console(ws, agency)
+        c.welcome = orjson.loads(await asyncio.wait_for(ws.recv(), 10))
+        assert c.welcome["type"] == "welcome", c.welcome
+        c._reader = asyncio.create_task(c._read())
+        await c.wait_for(lambda m: m.get("type") == "replay_done")
+        try:
+            yield c
+        finally:
+            c._reader.cancel()
