@@ -1,0 +1,31 @@
+# One target per task; each is a few lines. `make run` and `make test` are the two commands.
+.PHONY: run run-quiet test unit check bench clean
+
+run:            ## the whole hotline: broker, worker, gateway, console, demo traffic
+	@scripts/setup
+	.venv/bin/hotline up
+
+run-quiet:      ## the same, without demo traffic
+	@scripts/setup
+	.venv/bin/hotline up --no-demo
+
+test:           ## every test: unit, real-broker integration, browser
+	@scripts/setup --browser
+	.venv/bin/pytest
+
+unit:           ## the fast tests only (no broker, no browser)
+	@scripts/setup
+	.venv/bin/pytest -m "not integration and not browser"
+
+check:          ## lint and types
+	@scripts/setup
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
+
+bench:          ## end-to-end benchmark with its side-by-side baseline -> docs/benchmarks.md
+	@scripts/setup
+	.venv/bin/python -m bench
+
+clean:
+	rm -rf .hotline .pytest_cache .mypy_cache .ruff_cache
