@@ -44,6 +44,11 @@ DELIVERIES = Counter(
     "Events routed to an agency's delivery topic.",
     ["recipient", "kind", "event"],
 )
+DEAD_LETTERS = Counter(
+    "hotline_dead_letters_total",
+    "Records the stream could not process, kept for inspection.",
+    ["topic"],
+)
 ESCALATIONS = Counter(
     "hotline_escalations_total",
     "Immediate alerts escalated for want of acknowledgement.",

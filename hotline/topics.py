@@ -35,6 +35,10 @@ class Topics:
         return f"{self.prefix}.acks"
 
     @property
+    def dead_letter(self) -> str:
+        return f"{self.prefix}.dead-letter"
+
+    @property
     def alert_state(self) -> str:
         return f"{self.prefix}.alert-state"
 
@@ -57,6 +61,7 @@ def specs(settings: Settings) -> list[TopicSpec]:
         TopicSpec(t.inbound_bulk, 1, {**durable, "retention.ms": str(3 * 24 * 3600 * 1000)}),
         TopicSpec(t.acks, 1, durable),
         TopicSpec(t.alert_state, 1, {**durable, "cleanup.policy": "compact"}),
+        TopicSpec(t.dead_letter, 1, {**durable, "retention.ms": str(30 * 24 * 3600 * 1000)}),
     ]
     # One single-partition topic per agency: its offset is the console cursor, and a broker
     # ACL per topic can enforce need-to-know below the application.

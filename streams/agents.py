@@ -8,23 +8,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import faust
-from pydantic import ValidationError
 
 from hotline.codec import loads
 from hotline.models import AckCommand, AlertRecord
 from hotline.settings import Settings
 from hotline.topics import topics
 from streams.app import source_topics
+from streams.errors import dead_letter, retry_writes
 from streams.process import Out, Processor, State
 
 log = logging.getLogger("hotline.worker")
 
-BULK_BATCH = 1000
+# Small enough that an urgent alert waits behind at most one batch of bulk work.
+BULK_BATCH = 200
 
 
 def install(app: faust.App, settings: Settings, st: State) -> None:
@@ -32,42 +33,48 @@ def install(app: faust.App, settings: Settings, st: State) -> None:
     t = topics(settings)
     src = source_topics(app, settings)
 
-    async def send_all(outs: Iterable[Out]) -> None:
-        futures = [await app.producer.send(o.topic, o.key, o.value, None, None, None) for o in outs]
-        if futures:
-            await asyncio.gather(*futures)
+    async def send_all(outs: list[Out]) -> None:
+        async def write() -> None:
+            futures = [
+                await app.producer.send(o.topic, o.key, o.value, None, None, None) for o in outs
+            ]
+            if futures:
+                await asyncio.gather(*futures)
+
+        if outs:
+            await retry_writes(write)
+
+    def guarded(source: str, value: bytes, handle: Callable[[bytes], list[Out]]) -> list[Out]:
+        try:
+            return handle(value)
+        except Exception as exc:  # noqa: BLE001 - one decision point for every failure
+            event = faust.current_event()
+            offset = event.message.offset if event is not None else None
+            return [dead_letter(t.dead_letter, source, offset, value, exc)]
 
     def submission(value: bytes) -> list[Out]:
-        try:
-            record = loads(AlertRecord, value)
-        except ValidationError:
-            # The gateway validated it; a record that no longer parses is a deploy mismatch.
-            log.exception("undecodable inbound record dropped")
-            return []
-        return processor.submission(record, st, datetime.now(UTC))
+        return processor.submission(loads(AlertRecord, value), st, datetime.now(UTC))
+
+    def ack(value: bytes) -> list[Out]:
+        return processor.ack(loads(AckCommand, value), st, datetime.now(UTC))
 
     @app.agent(src[t.inbound], name="urgent-lane")
     async def urgent(stream: AsyncIterator[bytes]) -> None:
         async for value in stream:
-            await send_all(submission(value))
+            await send_all(guarded(t.inbound, value, submission))
 
     @app.agent(src[t.inbound_bulk], name="bulk-lane")
     async def bulk(stream: Any) -> None:
         async for values in stream.take(BULK_BATCH, within=0.05):
             outs: list[Out] = []
             for value in values:
-                outs += submission(value)
+                outs += guarded(t.inbound_bulk, value, submission)
             await send_all(outs)
 
     @app.agent(src[t.acks], name="acks")
     async def acks(stream: AsyncIterator[bytes]) -> None:
         async for value in stream:
-            try:
-                cmd = loads(AckCommand, value)
-            except ValidationError:
-                log.exception("undecodable ack dropped")
-                continue
-            await send_all(processor.ack(cmd, st, datetime.now(UTC)))
+            await send_all(guarded(t.acks, value, ack))
 
     @app.timer(interval=1.0, name="escalations")
     async def escalate() -> None:

@@ -1,0 +1,186 @@
+"""Every stream rule on real Kafka, driven by the scenario fixtures."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.fixtures.scenarios import scenario
+
+from .stack import Stack, console
+
+pytestmark = pytest.mark.integration
+
+
+async def post(stack: Stack, sender: str, body: dict[str, Any]) -> dict[str, Any]:
+    r = await asyncio.to_thread(stack.post, sender, body)
+    assert r.status_code == 202, r.text
+    return dict(r.json())
+
+
+async def test_retry_is_one_alert_delivered_once(stack: Stack) -> None:
+    (sender, body), (_, again) = scenario("retry")
+    async with console(stack, "cn-beijing") as bj:
+        first = await post(stack, sender, body)
+        await bj.event(first["alert_id"], "new")
+        second = await post(stack, sender, again)
+        assert second["alert_id"] == first["alert_id"] and second["duplicate"] is True
+        await asyncio.sleep(1.0)
+        assert [m["event"] for m in bj.events if m["alert_id"] == first["alert_id"]] == ["new"]
+
+
+async def test_corroboration_by_document(stack: Stack) -> None:
+    (bj_sender, bj_body), (msk_sender, msk_body) = scenario("corroboration_by_document")
+    async with console(stack, "cn-beijing") as bj:
+        a = await post(stack, bj_sender, bj_body)
+        own = await bj.event(a["alert_id"], "delivered")
+        b = await post(stack, msk_sender, msk_body)
+        ev = await bj.event(b["alert_id"], "corroborated")
+    assert ev["case_id"] == own["case_id"]
+    assert ev["case"]["reporters"] == ["cn-beijing", "ru-moscow"]
+    assert ev["case"]["alert_ids"] == [a["alert_id"], b["alert_id"]]
+    assert ev["alert"]["enrichment"]["documents"] == own["alert"]["enrichment"]["documents"]
+
+
+async def test_corroboration_by_phone_written_differently(stack: Stack) -> None:
+    (s1, b1), (s2, b2) = scenario("corroboration_by_phone")
+    async with console(stack, "ru-moscow") as msk, console(stack, "cn-beijing") as bj:
+        a = await post(stack, s1, b1)
+        seen = await bj.event(a["alert_id"], "new")
+        b = await post(stack, s2, b2)
+        for c in (msk, bj):
+            ev = await c.event(b["alert_id"], "corroborated")
+            assert ev["case_id"] == seen["case_id"]
+            assert ev["case"]["reporters"] == [s1, s2]
+    phones = {p["e164"] for p in ev["alert"]["enrichment"]["phones"]}
+    assert phones == {p["e164"] for p in seen["alert"]["enrichment"]["phones"]}
+
+
+async def test_corroboration_by_indicator_set(stack: Stack) -> None:
+    (s1, b1), (s2, b2) = scenario("corroboration_by_indicators")
+    async with console(stack, s1) as first_sender:
+        a = await post(stack, s1, b1)
+        own = await first_sender.event(a["alert_id"], "delivered")
+        b = await post(stack, s2, b2)
+        ev = await first_sender.event(b["alert_id"], "corroborated")
+    assert ev["case_id"] == own["case_id"]
+
+
+async def test_corroboration_by_folded_name_and_birth_date(stack: Stack) -> None:
+    (s1, b1), (s2, b2) = scenario("corroboration_by_name_dob")
+    async with console(stack, s1) as c:
+        a = await post(stack, s1, b1)
+        own = await c.event(a["alert_id"], "delivered")
+        b = await post(stack, s2, b2)
+        ev = await c.event(b["alert_id"], "corroborated")
+    assert ev["case_id"] == own["case_id"]
+    folded = [n["folded"] for n in ev["alert"]["enrichment"]["names"]]
+    assert folded and all(f.isascii() for f in folded)
+
+
+async def test_update_and_cancel_reach_the_same_case(stack: Stack) -> None:
+    (s, alert), (_, update) = scenario("update")
+    (s2, alert2), (_, cancel) = scenario("cancel")
+    async with console(stack, "vn-hanoi") as hn, console(stack, "ru-moscow") as msk:
+        a = await post(stack, s, alert)
+        first = await hn.event(a["alert_id"], "new")
+        u = await post(stack, s, update)
+        ev = await hn.event(u["alert_id"], "updated")
+        assert ev["case_id"] == first["case_id"]
+        c1 = await post(stack, s2, alert2)
+        first2 = await msk.event(c1["alert_id"], "new")
+        c2 = await post(stack, s2, cancel)
+        ev2 = await msk.event(c2["alert_id"], "cancelled")
+        assert ev2["case_id"] == first2["case_id"]
+        assert ev2["case"]["state"] == "cancelled"
+    state = stack.get_alert(c1["alert_id"], f"demo-partner-{s2}").json()
+    assert state["status"] == "cancelled"
+
+
+def test_update_of_an_unknown_alert_is_refused(stack: Stack) -> None:
+    (s, _), (_, update) = scenario("update")
+    body = {**copy.deepcopy(update), "source_ref": "BJ-SC-UPD-404-U1", "references": "BJ-NEVER-SENT"}
+    r = stack.post(s, body)
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "references"
+
+
+async def test_tlp_red_goes_to_named_recipients_only(stack: Stack) -> None:
+    [(s, body)] = scenario("tlp_red")
+    named = body["recipients"]
+    others = [a for a in ("vn-hanoi", "cn-beijing", "ru-moscow") if a not in named and a != s]
+    async with console(stack, named[0]) as rec, console(stack, others[0]) as other:
+        a = await post(stack, s, body)
+        await rec.event(a["alert_id"], "new")
+        await asyncio.sleep(0.5)
+        assert not [m for m in other.events if m["alert_id"] == a["alert_id"]]
+    assert stack.get_alert(a["alert_id"], f"demo-officer-{others[0]}").status_code == 404
+    assert stack.get_alert(a["alert_id"], f"demo-officer-{named[0]}").status_code == 200
+
+
+def test_tlp_red_without_recipients_is_refused(stack: Stack) -> None:
+    [(s, body)] = scenario("tlp_red")
+    r = stack.post(s, {**body, "source_ref": "MSK-RED-NOBODY", "recipients": []})
+    assert r.status_code == 422
+    assert "TLP:RED" in r.text
+
+
+async def test_scam_number_in_a_fraud_pattern_links_both_cases(stack: Stack) -> None:
+    (s1, number), (s2, pattern) = scenario("related")
+    async with console(stack, "vn-hanoi") as hn:
+        a = await post(stack, s1, number)
+        own = await hn.event(a["alert_id"], "delivered")
+        b = await post(stack, s2, pattern)
+        ev = await hn.event(b["alert_id"], "new")
+    assert ev["case"]["related"] == [own["case_id"]]
+
+
+def test_unparseable_phone_number_is_a_named_field_error(stack: Stack) -> None:
+    [(s, body)] = scenario("bad_phone")
+    r = stack.post(s, body)
+    assert r.status_code == 422
+    assert [e["field"] for e in r.json()["errors"]] == ["subject.number"]
+
+
+def test_bad_bodies_get_clear_errors(stack: Stack) -> None:
+    key = {"Authorization": "Bearer demo-partner-vn-hanoi"}
+    url = f"{stack.url}/v1/alerts"
+    not_json = httpx.post(url, content=b"{nope", headers=key)
+    assert not_json.status_code == 422 and not_json.json()["errors"][0]["field"] == "body"
+    huge = httpx.post(url, content=b"[" + b" " * (1024 * 1024 + 10) + b"]", headers=key)
+    assert huge.status_code == 413
+    missing = httpx.post(url, json={"kind": "scam_number", "source_ref": "X"}, headers=key)
+    fields = {e["field"] for e in missing.json()["errors"]}
+    assert missing.status_code == 422 and {"severity", "urgency", "title", "subject"} <= fields
+    unknown_kind = httpx.post(url, json={"kind": "stolen_car"}, headers=key)
+    assert unknown_kind.status_code == 422
+    to_self = stack.post("vn-hanoi", {**scenario("tlp_red")[0][1], "recipients": ["vn-hanoi"]})
+    assert to_self.status_code == 422 and to_self.json()["errors"][0]["field"] == "recipients.0"
+
+
+async def test_batch_answers_per_item_in_json_and_ndjson(stack: Stack) -> None:
+    (s, good), _ = scenario("retry")
+    items = []
+    for i in range(3):
+        items.append({**copy.deepcopy(good), "source_ref": f"HN-BATCH-{i}",
+                      "subject": {**good["subject"], "number": f"0971 000 6{i:02d}"}})
+    items.append({**copy.deepcopy(good), "source_ref": "HN-BATCH-BAD",
+                  "subject": {**good["subject"], "number": "12"}})
+    key = {"Authorization": f"Bearer demo-partner-{s}"}
+    r = httpx.post(f"{stack.url}/v1/alerts/batch", json=items, headers=key, timeout=30)
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    assert (doc["accepted"], doc["rejected"]) == (3, 1)
+    assert [i["status"] for i in doc["items"]] == [202, 202, 202, 422]
+    assert doc["items"][3]["errors"][0]["field"] == "subject.number"
+    ndjson = b"\n".join(httpx.Request("POST", "/", json=i).content for i in items[:2]) + b"\nnot json\n"
+    r2 = httpx.post(f"{stack.url}/v1/alerts/batch", content=ndjson,
+                    headers={**key, "Content-Type": "application/x-ndjson"}, timeout=30)
+    assert [i["status"] for i in r2.json()["items"]] == [202, 202, 422]
+    async with console(stack, "cn-beijing") as bj:
+        ev = await bj.event(doc["items"][0]["alert_id"], "new")
+        assert ev["alert"]["lane"] == "bulk"
