@@ -1,0 +1,472 @@
+"""A real single-node Apache Kafka broker (KRaft, broker+controller in one JVM), no Docker.
+
+The broker jars come from Maven Central through a throwaway POM (`hotline/kafka/pom.xml`)
+and are cached outside the checkout, so the first run downloads ~42 MB once and every
+later start is just a JVM launch. Used by the `hotline kafka` CLI command and by the
+integration tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import base64
+import concurrent.futures
+import contextlib
+import fcntl
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Coroutine, Iterator
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import Any, TypeVar
+
+# The one place the Kafka version is named; the POM receives it as -Dkafka.version.
+KAFKA_VERSION: str = "4.0.2"
+
+_ASSETS = Path(__file__).with_name("kafka")
+_READY_MARKER = ".complete"
+_LOG_TAIL_LINES = 40
+_MIN_XMS_BYTES = 256 * 1024**2
+
+JAVA_HINT = (
+    "Java 17+ is required to run the local Kafka broker: "
+    "install a JDK (e.g. `apt-get install openjdk-17-jre-headless`)"
+)
+MAVEN_HINT = "Maven is required to fetch the Kafka jars: install it (e.g. `apt-get install maven`)"
+
+_T = TypeVar("_T")
+
+
+class BrokerError(Exception):
+    """The local Kafka broker could not be fetched, started or kept running."""
+
+
+def default_cache_dir() -> Path:
+    """`~/.cache/hotline` (or `$XDG_CACHE_HOME/hotline`): outside the checkout on purpose."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "hotline"
+
+
+def _require_tool(name: str, hint: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise BrokerError(hint)
+    return path
+
+
+@contextlib.contextmanager
+def _exclusive_lock(path: Path) -> Iterator[None]:
+    # Two processes (a test session and `hotline kafka`) may fetch at the same moment.
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _tail(text: str, lines: int = _LOG_TAIL_LINES) -> str:
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def ensure_jars(cache_dir: Path | None = None, version: str = KAFKA_VERSION) -> Path:
+    """Return `<cache>/kafka-<version>/lib`, downloading the broker jars the first time.
+
+    The marker file is written only after Maven succeeded, so an interrupted download is
+    wiped and redone on the next call instead of leaving a broken classpath behind.
+    """
+    home = (cache_dir or default_cache_dir()) / f"kafka-{version}"
+    lib = home / "lib"
+    marker = home / _READY_MARKER
+    if marker.is_file():
+        return lib
+    mvn = _require_tool("mvn", MAVEN_HINT)
+    home.mkdir(parents=True, exist_ok=True)
+    with _exclusive_lock(home / ".lock"):
+        if marker.is_file():  # another process finished the download while we waited
+            return lib
+        shutil.rmtree(lib, ignore_errors=True)
+        # Run Maven on a copy: the installed package directory may be read-only.
+        pom = home / "pom.xml"
+        shutil.copyfile(_ASSETS / "pom.xml", pom)
+        print(
+            f"Fetching Apache Kafka {version} from Maven Central (first run only)…",
+            file=sys.stderr,
+            flush=True,
+        )
+        result = subprocess.run(
+            [
+                mvn,
+                "-B",
+                "-q",
+                "-Dstyle.color=never",
+                f"-Dkafka.version={version}",
+                "-f",
+                str(pom),
+                "dependency:copy-dependencies",
+                f"-DoutputDirectory={lib}",
+            ],
+            cwd=home,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0 or not (lib / f"kafka_2.13-{version}.jar").is_file():
+            output = _tail(result.stdout + result.stderr)
+            raise BrokerError(
+                f"Maven could not fetch Apache Kafka {version} (exit {result.returncode}):\n"
+                f"{output}"
+            )
+        marker.write_text(f"{version}\n")
+    return lib
+
+
+def _escape_property(value: str) -> str:
+    return value.replace("\\", "\\\\")
+
+
+def render_server_properties(*, port: int, controller_port: int, data_dir: Path) -> str:
+    """`server.properties` for one combined broker+controller node on 127.0.0.1."""
+    settings: dict[str, str | int] = {
+        "process.roles": "broker,controller",
+        "node.id": 1,
+        # Static voters (not --standalone/dynamic quorum): nothing to bootstrap but the id.
+        "controller.quorum.voters": f"1@127.0.0.1:{controller_port}",
+        "listeners": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
+        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port}",
+        "controller.listener.names": "CONTROLLER",
+        "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        "inter.broker.listener.name": "PLAINTEXT",
+        "log.dirs": _escape_property(str(data_dir / "logs")),
+        # A single node can only ever hold one replica of the internal topics.
+        "offsets.topic.replication.factor": 1,
+        "transaction.state.log.replication.factor": 1,
+        "transaction.state.log.min.isr": 1,
+        "share.coordinator.state.topic.replication.factor": 1,
+        "share.coordinator.state.topic.min.isr": 1,
+        # Consumers in tests and demos should not sit out a 3 s rebalance delay.
+        "group.initial.rebalance.delay.ms": 0,
+        # The application creates its topics explicitly; a typo must fail, not invent one.
+        "auto.create.topics.enable": "false",
+        "num.network.threads": 2,
+        "num.io.threads": 2,
+        "num.partitions": 1,
+        # 4 instead of 50 partitions: the first consumer group gets its coordinator faster.
+        "offsets.topic.num.partitions": 4,
+        # The log cleaner allocates this on the heap at start-up (default 128 MiB);
+        # 32 MiB still holds ~1.4 M distinct keys per cleaning pass.
+        "log.cleaner.dedupe.buffer.size": 32 * 1024**2,
+        # On restart the controller keeps the previous run's registration alive for one
+        # session (DUPLICATE_BROKER_REGISTRATION): 9 s by default, so restarts took 12 s.
+        # 3 s with 500 ms heartbeats still tolerates five missed beats under load.
+        "broker.heartbeat.interval.ms": 500,
+        "broker.session.timeout.ms": 3000,
+    }
+    lines = ["# Written by hotline/broker.py; regenerated on every start."]
+    lines += [f"{key}={value}" for key, value in settings.items()]
+    return "\n".join(lines) + "\n"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago (for tests)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # Same option the JVM uses, so sockets in TIME_WAIT do not count as "taken".
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _new_cluster_id() -> str:
+    # Same shape as Kafka's Uuid.randomUuid(): 22 chars of unpadded base64url. A leading
+    # "-" would be parsed as an option by the storage tool, so Kafka never issues one.
+    while True:
+        cluster_id = base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode()
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
+def _heap_bytes(heap: str) -> int:
+    match = re.fullmatch(r"(\d+)([kKmMgG]?)", heap)
+    if match is None:
+        raise ValueError(f"heap must look like '512m' or '1g', not {heap!r}")
+    unit = {"": 1, "k": 1024, "m": 1024 * 1024, "g": 1024 * 1024 * 1024}
+    return int(match.group(1)) * unit[match.group(2).lower()]
+
+
+def _run_sync(coro: Coroutine[Any, Any, _T]) -> _T:
+    """asyncio.run that also works when the caller is already inside an event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+class LocalBroker:
+    """One Kafka JVM listening on 127.0.0.1:<port>, with all state under `data_dir`."""
+
+    def __init__(
+        self,
+        *,
+        port: int = 9092,
+        controller_port: int | None = None,
+        data_dir: Path,
+        cache_dir: Path | None = None,
+        heap: str = "512m",
+    ) -> None:
+        _heap_bytes(heap)  # fail on a typo here rather than in the JVM's own wording
+        self.port = port
+        self.controller_port = port + 1 if controller_port is None else controller_port
+        self.data_dir = Path(data_dir).absolute()
+        self.cache_dir = cache_dir
+        self.heap = heap
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / "broker.log"
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._proc is None else self._proc.pid
+
+    def is_running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def start(self) -> None:
+        """Fetch jars if needed, write config, format storage once and launch the JVM."""
+        if self.is_running():
+            raise BrokerError(f"Kafka is already running on {self.bootstrap}")
+        java = _require_tool("java", JAVA_HINT)
+        lib = ensure_jars(self.cache_dir)
+        for port in (self.port, self.controller_port):
+            if not _port_is_free(port):
+                raise BrokerError(f"Port {port} on 127.0.0.1 is already in use")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        config = self.data_dir / "server.properties"
+        config.write_text(
+            render_server_properties(
+                port=self.port, controller_port=self.controller_port, data_dir=self.data_dir
+            )
+        )
+        classpath = f"{lib}/*"  # the JVM expands the wildcard itself
+        self.log_path.write_bytes(b"")  # the error tail should only show this run
+        self._format_storage(java, classpath, config)
+        with self.log_path.open("ab") as log:
+            self._proc = subprocess.Popen(
+                [java, *self._jvm_options(), "-cp", classpath, "kafka.Kafka", str(config)],
+                cwd=self.data_dir,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                # Own session: a terminal's Ctrl-C reaches only us, and we stop the broker
+                # in order instead of racing its shutdown hook.
+                start_new_session=True,
+            )
+        atexit.register(self.stop)
+
+    def _jvm_options(self) -> list[str]:
+        xms = self.heap if _heap_bytes(self.heap) < _MIN_XMS_BYTES else "256m"
+        return [
+            f"-Xms{xms}",
+            f"-Xmx{self.heap}",
+            "-XX:+UseG1GC",
+            # A broker that ran out of heap should die visibly, not limp on half-alive.
+            "-XX:+ExitOnOutOfMemoryError",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={_ASSETS / 'log4j2.properties'}",
+            f"-Dkafka.logs.dir={self.data_dir}",
+        ]
+
+    def _format_storage(self, java: str, classpath: str, config: Path) -> None:
+        if (self.data_dir / "logs" / "meta.properties").is_file():
+            return  # formatted by an earlier run; skip a JVM launch
+        with self.log_path.open("ab") as log:
+            result = subprocess.run(
+                [
+                    java,
+                    *self._jvm_options(),
+                    "-cp",
+                    classpath,
+                    "kafka.tools.StorageTool",
+                    "format",
+                    "--cluster-id",
+                    _new_cluster_id(),
+                    "--config",
+                    str(config),
+                    "--ignore-formatted",
+                ],
+                cwd=self.data_dir,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                check=False,
+            )
+        if result.returncode != 0:
+            raise BrokerError(self.failure_report("Formatting Kafka storage failed"))
+
+    def _cluster_id(self) -> str | None:
+        meta = self.data_dir / "logs" / "meta.properties"
+        with contextlib.suppress(OSError):
+            for line in meta.read_text().splitlines():
+                key, _, value = line.partition("=")
+                if key.strip() == "cluster.id":
+                    return value.strip()
+        return None
+
+    def failure_report(self, what: str) -> str:
+        """`what`, followed by the last lines of the broker log (for error messages)."""
+        try:
+            tail = _tail(self.log_path.read_text(errors="replace"))
+        except OSError:
+            tail = "(no broker log)"
+        return f"{what}. Last lines of {self.log_path}:\n{tail}"
+
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        """Block until the broker answers metadata requests as *our* cluster."""
+        proc = self._proc
+        if proc is None:
+            raise BrokerError("Kafka was not started")
+        outcome = _run_sync(self._poll_until_ready(proc, time.monotonic() + timeout))
+        if outcome == "exited":
+            raise BrokerError(
+                self.failure_report(f"Kafka exited with code {proc.returncode} before it was ready")
+            )
+        if outcome == "timeout":
+            raise BrokerError(self.failure_report(f"Kafka was not ready after {timeout:g} s"))
+
+    async def _poll_until_ready(self, proc: subprocess.Popen[bytes], deadline: float) -> str:
+        expected_id = self._cluster_id()
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                return "exited"
+            # A cheap TCP probe first keeps aiokafka from logging connection errors while
+            # the JVM boots; only the metadata answer below counts as ready.
+            if await _accepts_connections(self.port) and await _answers_metadata(
+                self.bootstrap, expected_id
+            ):
+                return "ready"
+            await asyncio.sleep(0.2)
+        return "timeout"
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """SIGTERM (Kafka's orderly shutdown), then SIGKILL after `timeout` seconds."""
+        proc, self._proc = self._proc, None
+        atexit.unregister(self.stop)
+        if proc is None or proc.poll() is not None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def __enter__(self) -> LocalBroker:
+        self.start()
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+async def _accepts_connections(port: int) -> bool:
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 1.0)
+    except (OSError, TimeoutError):
+        return False
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return True
+
+
+async def _answers_metadata(bootstrap: str, expected_cluster_id: str | None) -> bool:
+    # Imported here so `hotline --help` does not pay for importing aiokafka.
+    from aiokafka.admin import AIOKafkaAdminClient
+    from aiokafka.errors import KafkaError
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+    try:
+        await admin.start()
+        cluster: dict[str, Any] = await admin.describe_cluster()
+    except (KafkaError, OSError, TimeoutError):
+        return False
+    finally:
+        await admin.close()
+    # Another broker already bound to this port would answer too; make sure it is ours.
+    ours = expected_cluster_id is None or cluster.get("cluster_id") == expected_cluster_id
+    return ours and bool(cluster.get("brokers"))
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    # KeyboardInterrupt (not a custom exception) because asyncio re-raises it out of any
+    # task it lands in, so SIGTERM during wait_ready() behaves exactly like Ctrl-C.
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _termination_signals_ignored() -> Iterator[None]:
+    signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in signals}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def serve(*, port: int = 9092, data_dir: Path, cache_dir: Path | None = None) -> int:
+    """Run the broker in the foreground until SIGINT/SIGTERM (the `hotline kafka` command)."""
+    broker = LocalBroker(port=port, data_dir=data_dir, cache_dir=cache_dir)
+    previous_sigterm = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        broker.start()
+        broker.wait_ready()
+        print(
+            f"Kafka {KAFKA_VERSION} ready on {broker.bootstrap} (data: {broker.data_dir})",
+            flush=True,
+        )
+        while broker.is_running():
+            time.sleep(0.5)
+        raise BrokerError(broker.failure_report("Kafka stopped unexpectedly"))
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        # A second Ctrl-C must not abandon a half-stopped broker; stop() ends in SIGKILL.
+        with _termination_signals_ignored():
+            broker.stop()
+        signal.signal(signal.SIGTERM, previous_sigterm)
