@@ -31,6 +31,9 @@ def create_app(settings: Settings) -> faust.App:
         value_serializer="raw",
         table_standby_replicas=1,
         broker_commit_every=500,
+        # A SIGKILLed worker's partitions move on after this long (Faust's default is 60 s).
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=2.0,
     )
     setup_prometheus_sensors(app, name_prefix="hotline_worker")
     state = State(
