@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from hotline import metrics
 from hotline.codec import dumps, loads
 from hotline.errors import Conflict, InvalidAlert, NotFound, PayloadTooLarge
-from hotline.models import AlertRecord, AlertState, alert_id_for, alert_in_adapter
+from hotline.models import AlertRecord, AlertState, Lane, alert_id_for, alert_in_adapter
 from hotline.topics import topics
 
 from . import intake
@@ -102,11 +102,8 @@ async def post_batch(request: Request, sender: Partner, services: ServicesDep) -
         try:
             if isinstance(item, InvalidAlert):
                 raise item
-            lane = (
-                "urgent"
-                if isinstance(item, dict) and item.get("urgency") == "immediate"
-                else "bulk"
-            )
+            urgent = isinstance(item, dict) and item.get("urgency") == "immediate"
+            lane: Lane = "urgent" if urgent else "bulk"
             record = intake.accept(item, sender, settings, now, lane)
             _check_reference_known(services, record, in_batch)
         except (InvalidAlert, Conflict) as exc:

@@ -26,6 +26,8 @@ from hotline.topics import topics
 
 log = logging.getLogger("hotline.gateway")
 
+READ_RANGE_TIMEOUT_S = 30.0
+
 
 @dataclass(frozen=True, slots=True)
 class Entry:
@@ -142,7 +144,12 @@ class Hub:
             await self._consumer.stop()
 
     async def _run(self, consumer: AIOKafkaConsumer) -> None:
+        lag_due = 0.0
+        loop = asyncio.get_running_loop()
         while True:
+            if loop.time() >= lag_due:
+                await self._report_lag(consumer)
+                lag_due = loop.time() + 1.0
             batches = await consumer.getmany(timeout_ms=500, max_records=5000)
             for tp, records in batches.items():
                 if tp.topic == self._state_topic:
@@ -154,6 +161,13 @@ class Hub:
                     continue
                 agency, feed = self._by_topic[tp.topic]
                 self._dispatch(agency, feed, ((r.offset, r.value) for r in records))
+
+    async def _report_lag(self, consumer: AIOKafkaConsumer) -> None:
+        for tp in consumer.assignment():
+            high = consumer.highwater(tp)
+            if high is not None:
+                lag = max(0, high - await consumer.position(tp))
+                metrics.CONSUMER_LAG.labels("gateway", tp.topic).set(lag)
 
     def _dispatch(self, agency: str, feed: Feed, records: Iterable[tuple[int, bytes]]) -> None:
         for offset, value in records:
@@ -201,12 +215,12 @@ class Hub:
             begin = (await consumer.beginning_offsets([tp]))[tp]
             consumer.seek(tp, max(start, begin))
             position = max(start, begin)
+            deadline = asyncio.get_running_loop().time() + READ_RANGE_TIMEOUT_S
             while position < end:
-                batch = await consumer.getmany(tp, timeout_ms=1000, max_records=5000)
-                records = batch.get(tp, [])
-                if not records:
-                    break
-                for r in records:
+                if asyncio.get_running_loop().time() > deadline:
+                    raise TimeoutError(f"could not read {tp.topic} [{start}, {end}) in time")
+                batch = await consumer.getmany(tp, timeout_ms=500, max_records=5000)
+                for r in batch.get(tp, []):
                     position = r.offset + 1
                     if r.offset >= end:
                         break

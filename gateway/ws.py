@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from aiokafka.errors import KafkaError
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
@@ -21,7 +22,7 @@ from hotline.settings import digest
 from hotline.topics import topics
 
 from .deps import Services
-from .hub import Entry
+from .hub import Backlog, Entry
 
 log = logging.getLogger("hotline.gateway")
 router = APIRouter()
@@ -129,19 +130,27 @@ async def _first_message(ws: WebSocket) -> dict[str, Any] | None:
     return msg
 
 
-async def _pump(conn: Connection, services: Services, backlog: Any) -> None:
+async def _pump(conn: Connection, services: Services, backlog: Backlog) -> None:
+    gap_ids: set[str] = set()
     if backlog.gap is not None:
-        for entry in await services.hub.read_range(conn.agency, *backlog.gap):
+        try:
+            older = await services.hub.read_range(conn.agency, *backlog.gap)
+        except (TimeoutError, KafkaError):
+            await conn.ws.close(CLOSE_TRY_AGAIN, "history unavailable right now; resume shortly")
+            return
+        for entry in older:
+            gap_ids.add(entry.event_id)
             await conn.send_entry(entry)
     for entry in backlog.entries:
-        await conn.send_entry(entry)
+        if entry.event_id not in gap_ids:
+            await conn.send_entry(entry)
     await conn.send_json({"type": "replay_done", "cursor": conn.last_cursor})
     while True:
-        entry = await conn.queue.get()
-        if entry is None:
+        item = await conn.queue.get()
+        if item is None:
             await conn.ws.close(CLOSE_TRY_AGAIN, "console fell behind; resume from your cursor")
             return
-        await conn.send_entry(entry)
+        await conn.send_entry(item)
 
 
 async def _receive(conn: Connection, services: Services) -> None:

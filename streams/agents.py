@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import faust
 
+from hotline import metrics
 from hotline.codec import loads
 from hotline.models import AckCommand, AlertRecord
 from hotline.settings import Settings
@@ -59,7 +60,7 @@ def install(app: faust.App, settings: Settings, st: State) -> None:
         return processor.ack(loads(AckCommand, value), st, datetime.now(UTC))
 
     @app.agent(src[t.inbound], name="urgent-lane")
-    async def urgent(stream: AsyncIterator[bytes]) -> None:
+    async def urgent(stream: Any) -> None:
         async for value in stream:
             await send_all(guarded(t.inbound, value, submission))
 
@@ -72,22 +73,24 @@ def install(app: faust.App, settings: Settings, st: State) -> None:
             await send_all(outs)
 
     @app.agent(src[t.acks], name="acks")
-    async def acks(stream: AsyncIterator[bytes]) -> None:
+    async def acks(stream: Any) -> None:
         async for value in stream:
             await send_all(guarded(t.acks, value, ack))
 
-    @app.timer(interval=1.0, name="escalations")
+    @app.timer(interval=1.0, name="escalations")  # type: ignore[untyped-decorator]
     async def escalate() -> None:
         # Tables hold standby copies too; only the worker that owns the partition escalates.
         if not any(tp.topic == t.inbound for tp in app.assignor.assigned_actives()):
             return
         await send_all(processor.escalate_due(st, datetime.now(UTC)))
+        for agency, count in processor.unacknowledged(st).items():
+            metrics.URGENT_UNACKED.labels(agency).set(count)
 
     @app.page("/readyz")
     async def readyz(view: Any, request: Any) -> Any:
         # "active": this worker owns the stream's partition (the other is a hot standby).
         active = any(tp.topic == t.inbound for tp in app.assignor.assigned_actives())
-        ready = app.tables.recovery.completed.is_set() and not app.rebalancing
+        ready = app.tables.recovery.completed.is_set() and not app.rebalancing  # type: ignore[attr-defined]
         body = {"status": "ready" if ready else "not_ready", "active": active}
         return view.json(body, status=200 if ready else 503)
 

@@ -45,7 +45,11 @@ class Out:
 class State:
     alerts: Table  # alert_id -> AlertState
     cases: cases.CaseTables
-    escalations: Table  # "alert_id|agency" -> ISO deadline, immediate alerts awaiting ack
+    # "alert_id|agency" -> ISO deadline, or ESCALATED once past it: immediate alerts awaiting ack
+    escalations: Table
+
+
+ESCALATED = "escalated"
 
 
 class Processor:
@@ -91,6 +95,9 @@ class Processor:
             event = "cancelled" if body.msg_type == "cancel" else "updated"
             ref_status = "cancelled" if body.msg_type == "cancel" else "updated"
             ref = ref.model_copy(update={"status": ref_status, "updated_at": now})
+            if body.msg_type == "cancel":
+                for r in ref.receipts:
+                    st.escalations.pop(f"{ref.alert.alert_id}|{r.agency}", None)
             outs += self._store(st, ref)
 
         processed = record.model_copy(update={"case_id": case.case_id, "enrichment": enrichment})
@@ -202,9 +209,13 @@ class Processor:
 
     def escalate_due(self, st: State, now: datetime) -> list[Out]:
         outs: list[Out] = []
-        due = [k for k, v in list(st.escalations.items()) if datetime.fromisoformat(v) <= now]
+        due = [
+            k
+            for k, v in list(st.escalations.items())
+            if v != ESCALATED and datetime.fromisoformat(v) <= now
+        ]
         for key in due:
-            del st.escalations[key]
+            st.escalations[key] = ESCALATED  # still unacknowledged, but escalated only once
             alert_id, agency = key.split("|", 1)
             raw = st.alerts.get(alert_id)
             if raw is None:
@@ -216,6 +227,7 @@ class Processor:
                 or receipt.acknowledged_at is not None
                 or state.status == "cancelled"
             ):
+                del st.escalations[key]
                 continue
             state = _with_receipt(state, receipt.model_copy(update={"escalated_at": now}), now)
             outs += self._store(st, state)
@@ -227,6 +239,14 @@ class Processor:
             )
             metrics.ESCALATIONS.labels(agency).inc()
         return outs
+
+    def unacknowledged(self, st: State) -> dict[str, int]:
+        """Immediate alerts delivered and not yet acknowledged, per recipient."""
+        counts = dict.fromkeys(self.settings.agency_ids, 0)
+        for key in list(st.escalations.keys()):
+            agency = key.split("|", 1)[1]
+            counts[agency] = counts.get(agency, 0) + 1
+        return counts
 
     # --- helpers ---------------------------------------------------------------------------
 

@@ -103,7 +103,11 @@ async def test_update_and_cancel_reach_the_same_case(stack: Stack) -> None:
 
 def test_update_of_an_unknown_alert_is_refused(stack: Stack) -> None:
     (s, _), (_, update) = scenario("update")
-    body = {**copy.deepcopy(update), "source_ref": "BJ-SC-UPD-404-U1", "references": "BJ-NEVER-SENT"}
+    body = {
+        **copy.deepcopy(update),
+        "source_ref": "BJ-SC-UPD-404-U1",
+        "references": "BJ-NEVER-SENT",
+    }
     r = stack.post(s, body)
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "references"
@@ -166,10 +170,20 @@ async def test_batch_answers_per_item_in_json_and_ndjson(stack: Stack) -> None:
     (s, good), _ = scenario("retry")
     items = []
     for i in range(3):
-        items.append({**copy.deepcopy(good), "source_ref": f"HN-BATCH-{i}",
-                      "subject": {**good["subject"], "number": f"0971 000 6{i:02d}"}})
-    items.append({**copy.deepcopy(good), "source_ref": "HN-BATCH-BAD",
-                  "subject": {**good["subject"], "number": "12"}})
+        items.append(
+            {
+                **copy.deepcopy(good),
+                "source_ref": f"HN-BATCH-{i}",
+                "subject": {**good["subject"], "number": f"0971 000 6{i:02d}"},
+            }
+        )
+    items.append(
+        {
+            **copy.deepcopy(good),
+            "source_ref": "HN-BATCH-BAD",
+            "subject": {**good["subject"], "number": "12"},
+        }
+    )
     key = {"Authorization": f"Bearer demo-partner-{s}"}
     r = httpx.post(f"{stack.url}/v1/alerts/batch", json=items, headers=key, timeout=30)
     assert r.status_code == 200, r.text
@@ -177,9 +191,15 @@ async def test_batch_answers_per_item_in_json_and_ndjson(stack: Stack) -> None:
     assert (doc["accepted"], doc["rejected"]) == (3, 1)
     assert [i["status"] for i in doc["items"]] == [202, 202, 202, 422]
     assert doc["items"][3]["errors"][0]["field"] == "subject.number"
-    ndjson = b"\n".join(httpx.Request("POST", "/", json=i).content for i in items[:2]) + b"\nnot json\n"
-    r2 = httpx.post(f"{stack.url}/v1/alerts/batch", content=ndjson,
-                    headers={**key, "Content-Type": "application/x-ndjson"}, timeout=30)
+    ndjson = (
+        b"\n".join(httpx.Request("POST", "/", json=i).content for i in items[:2]) + b"\nnot json\n"
+    )
+    r2 = httpx.post(
+        f"{stack.url}/v1/alerts/batch",
+        content=ndjson,
+        headers={**key, "Content-Type": "application/x-ndjson"},
+        timeout=30,
+    )
     assert [i["status"] for i in r2.json()["items"]] == [202, 202, 422]
     async with console(stack, "cn-beijing") as bj:
         ev = await bj.event(doc["items"][0]["alert_id"], "new")

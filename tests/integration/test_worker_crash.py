@@ -17,9 +17,16 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def scam(ref: str, number: str) -> dict[str, Any]:
-    return {"source_ref": ref, "kind": "scam_number", "severity": "minor", "urgency": "future",
-            "tlp": "green", "title": "Reported scam number", "language": "vi",
-            "subject": {"number": number, "scam_type": "investment"}}
+    return {
+        "source_ref": ref,
+        "kind": "scam_number",
+        "severity": "minor",
+        "urgency": "future",
+        "tlp": "green",
+        "title": "Reported scam number",
+        "language": "vi",
+        "subject": {"number": number, "scam_type": "investment"},
+    }
 
 
 @pytest.fixture(scope="module")
@@ -46,13 +53,16 @@ async def test_dedup_state_survives_sigkill(crash_stack: Stack) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap, enable_idempotence=True)
     await producer.start()
     try:
-        await producer.send_and_wait(f"{stack.prefix}.inbound", dumps(record),
-                                     key=alert_id.encode())
+        await producer.send_and_wait(
+            f"{stack.prefix}.inbound", dumps(record), key=alert_id.encode()
+        )
     finally:
         await producer.stop()
 
     async with console(stack, "cn-beijing", resume_after=first["cursor"]) as bj:
-        other = await asyncio.to_thread(stack.post, "ru-moscow", scam("MSK-CRASH-1", "+84 971 000 701"))
+        other = await asyncio.to_thread(
+            stack.post, "ru-moscow", scam("MSK-CRASH-1", "+84 971 000 701")
+        )
         ev = await bj.event(other.json()["alert_id"], "corroborated")
         assert ev["case_id"] == first["case_id"]  # the case index came back too
         assert not [m for m in bj.events if m["alert_id"] == alert_id]
@@ -65,7 +75,9 @@ async def test_sigkill_mid_stream_loses_nothing_and_shows_nothing_twice(crash_st
         start_cursor = msk.welcome["cursor"]
         ids = []
         for i in range(n):
-            r = await asyncio.to_thread(stack.post, "vn-hanoi", scam(f"HN-MID-{i}", f"0971 001 {i:03d}"))
+            r = await asyncio.to_thread(
+                stack.post, "vn-hanoi", scam(f"HN-MID-{i}", f"0971 001 {i:03d}")
+            )
             assert r.status_code == 202
             ids.append(r.json()["alert_id"])
             if i == n // 2:
@@ -86,5 +98,7 @@ async def test_sigkill_mid_stream_loses_nothing_and_shows_nothing_twice(crash_st
     # A console that reconnects from before the crash replays them once each as well.
     async with console(stack, "ru-moscow", resume_after=start_cursor) as again:
         await asyncio.sleep(1.0)
-        replayed = [m["alert_id"] for m in again.events if m["event"] == "new" and m["alert_id"] in ids]
+        replayed = [
+            m["alert_id"] for m in again.events if m["event"] == "new" and m["alert_id"] in ids
+        ]
         assert sorted(replayed) == sorted(ids)

@@ -1,0 +1,274 @@
+// The console's state: what the server told us, folded into incoming case rows and sent rows.
+// No DOM here. `apply(event)` returns what changed so the caller can render just that.
+
+const LOG_MAX = 1500; // most recent events kept for the reload snapshot
+
+export function caseKeyOf(ev) {
+  const id = ev.case_id ?? ev.case?.case_id ?? ev.alert?.case_id;
+  return id ? String(id) : `alert:${ev.alert_id ?? ev.alert?.alert_id}`;
+}
+
+/** Lower-case, accents stripped (đ → d): "Lê Minh Tuấn" matches "le minh tuan". */
+export function normalizeText(s) {
+  return String(s)
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .replace(/đ/gi, "d")
+    .toLowerCase();
+}
+
+export function digitsOf(s) {
+  return String(s).replace(/\D+/g, "");
+}
+
+function newer(current, next) {
+  if (!next) return current;
+  if (!current) return next;
+  return Date.parse(next.updated_at) >= Date.parse(current.updated_at) ? next : current;
+}
+
+/** Search text of one alert: title, description, names (original + folded), numbers, source_ref. */
+function searchParts(alert) {
+  const b = alert.body || {};
+  const s = b.subject || {};
+  const e = alert.enrichment || {};
+  const text = [b.title, b.description, b.source_ref, alert.alert_id, s.full_name, ...(s.aliases || [])];
+  const numbers = [s.number];
+  for (const n of e.names || []) text.push(n.original, n.folded);
+  for (const p of e.phones || []) numbers.push(p.raw, p.e164);
+  for (const d of e.documents || []) text.push(d);
+  for (const d of s.documents || []) numbers.push(d.number);
+  const ind = s.indicators || {};
+  for (const list of Object.values(ind)) for (const v of list || []) text.push(v);
+  for (const list of Object.values(e.indicators || {})) for (const v of list || []) text.push(v);
+  for (const n of ind.phone_numbers || []) numbers.push(n);
+  const all = [...text, ...numbers].filter(Boolean);
+  return {
+    text: normalizeText(all.join("\n")),
+    digits: numbers.filter(Boolean).map(digitsOf).join("\n"),
+  };
+}
+
+export class Store {
+  constructor() {
+    this.reset();
+  }
+
+  reset() {
+    this.agency = null;
+    this.agencyName = null;
+    this.agencies = new Map(); // id -> name
+    this.cursor = null;
+    this.seen = new Set(); // event ids
+    this.cases = new Map(); // case key -> incoming row
+    this.sent = new Map(); // alert id -> sent row
+    this.alertCase = new Map(); // alert id -> case key (incoming)
+    this.acks = new Map(); // alert id -> {at, by}   our own acknowledgements
+    this.pendingAcks = new Map(); // alert id -> time the ack was sent
+    this.log = []; // recent events, for the reload snapshot
+    this.seq = 0;
+  }
+
+  agencyLabel(id) {
+    return this.agencies.get(id) || id || "";
+  }
+
+  noteCursor(c) {
+    if (typeof c === "number" && Number.isFinite(c) && (this.cursor === null || c > this.cursor))
+      this.cursor = c;
+  }
+
+  /** Fold one server event in. Returns null for repeats, else {tab, row, urgent, escalated}. */
+  apply(ev) {
+    if (!ev || typeof ev !== "object" || !ev.event_id || !ev.alert || !ev.event) return null;
+    this.noteCursor(ev.cursor);
+    if (this.seen.has(ev.event_id)) return null;
+    this.seen.add(ev.event_id);
+    this.log.push(ev);
+    if (this.log.length > LOG_MAX * 1.2) this.log.splice(0, this.log.length - LOG_MAX);
+    if (this.agency && ev.alert.sender === this.agency) return this.applySent(ev);
+    return this.applyIncoming(ev);
+  }
+
+  applyIncoming(ev) {
+    const key = caseKeyOf(ev);
+    const alert = ev.alert;
+    let row = this.cases.get(key);
+    if (!row) {
+      row = {
+        key,
+        caseId: ev.case_id ?? ev.case?.case_id ?? alert.case_id ?? null,
+        alert,
+        event: ev.event,
+        at: ev.at,
+        activity: 0,
+        case: null,
+        timeline: [],
+        alertIds: new Set(),
+        cancelled: false,
+        escalated: new Set(), // alert ids escalated to us
+        unseenUrgent: false,
+        hay: "",
+        digits: "",
+        version: 0,
+      };
+      this.cases.set(key, row);
+    }
+    if (!row.alertIds.has(alert.alert_id)) {
+      row.alertIds.add(alert.alert_id);
+      const parts = searchParts(alert);
+      row.hay += `\n${parts.text}`;
+      row.digits += `\n${parts.digits}`;
+    }
+    this.alertCase.set(alert.alert_id, key);
+    row.case = newer(row.case, ev.case);
+    row.timeline.push(this.timelineEntry(ev));
+    row.event = ev.event;
+    let urgent = false;
+    if (ev.event === "acknowledged") {
+      if (!ev.by || ev.by === this.agency) {
+        this.acks.set(alert.alert_id, { at: ev.at, by: ev.by || this.agency });
+        this.pendingAcks.delete(alert.alert_id);
+      }
+    } else {
+      row.alert = alert;
+      row.at = ev.at;
+      row.activity = ++this.seq;
+      row.cancelled = ev.event === "cancelled" || alert.body?.msg_type === "cancel";
+      if (ev.event === "escalated") row.escalated.add(alert.alert_id);
+      urgent =
+        ev.event === "escalated" ||
+        (alert.body?.urgency === "immediate" && ev.event !== "cancelled");
+    }
+    if (row.case?.state === "cancelled") row.cancelled = true;
+    const state = this.rowState(row);
+    if (urgent && state === "new") row.unseenUrgent = true;
+    if (state !== "new") row.unseenUrgent = false;
+    row.version++;
+    return { tab: "incoming", row, urgent: urgent && state === "new", escalated: ev.event === "escalated" };
+  }
+
+  /** A corroboration of our own report updates the case of a matching incoming row too. */
+  touchCaseFromSent(ev) {
+    if (!ev.case) return null;
+    const row = this.cases.get(caseKeyOf(ev));
+    if (!row) return null;
+    row.case = newer(row.case, ev.case);
+    row.timeline.push(this.timelineEntry(ev));
+    row.version++;
+    return row;
+  }
+
+  applySent(ev) {
+    const alert = ev.alert;
+    let row = this.sent.get(alert.alert_id);
+    if (!row) {
+      row = {
+        key: alert.alert_id,
+        alert,
+        receipts: new Map(),
+        rejected: false,
+        reason: null,
+        timeline: [],
+        case: null,
+        sortKey: Date.parse(alert.received_at) || 0,
+        hay: "",
+        digits: "",
+        version: 0,
+      };
+      const parts = searchParts(alert);
+      row.hay = parts.text;
+      row.digits = parts.digits;
+      this.sent.set(alert.alert_id, row);
+    }
+    row.alert = alert;
+    row.case = newer(row.case, ev.case);
+    row.timeline.push(this.timelineEntry(ev));
+    for (const r of ev.receipts || []) this.mergeReceipt(row, r);
+    if (ev.event === "rejected") {
+      row.rejected = true;
+      row.reason = ev.reason ?? row.reason;
+    } else if (ev.event === "acknowledged" && ev.by) {
+      const r = this.mergeReceipt(row, { agency: ev.by, delivered_at: ev.at });
+      r.acknowledged_at = r.acknowledged_at || ev.at;
+    } else if (ev.event === "escalated" && ev.by) {
+      const r = this.mergeReceipt(row, { agency: ev.by, delivered_at: ev.at });
+      r.escalated_at = r.escalated_at || ev.at;
+    }
+    row.version++;
+    const caseRow = ev.event === "corroborated" ? this.touchCaseFromSent(ev) : null;
+    return { tab: "sent", row, urgent: false, escalated: false, caseRow };
+  }
+
+  mergeReceipt(row, r) {
+    if (!r || !r.agency) return null;
+    const cur = row.receipts.get(r.agency);
+    if (!cur) {
+      const copy = { ...r };
+      row.receipts.set(r.agency, copy);
+      return copy;
+    }
+    for (const f of ["delivered_at", "acknowledged_at", "escalated_at"]) if (r[f]) cur[f] = r[f];
+    return cur;
+  }
+
+  timelineEntry(ev) {
+    const agency =
+      ev.event === "acknowledged" || ev.event === "escalated" || ev.event === "delivered"
+        ? ev.by || (ev.event === "acknowledged" ? this.agency : ev.alert.sender)
+        : ev.alert.sender;
+    return {
+      eventId: ev.event_id,
+      event: ev.event,
+      at: ev.at,
+      agency,
+      alertId: ev.alert.alert_id,
+      title: ev.alert.body?.title,
+      language: ev.alert.body?.language,
+      reason: ev.reason,
+    };
+  }
+
+  rowState(row) {
+    if (row.cancelled) return "cancelled";
+    if (this.acks.has(row.alert.alert_id)) return "acknowledged";
+    return "new";
+  }
+
+  sentStatus(row) {
+    if (row.rejected) return "rejected";
+    const rs = [...row.receipts.values()];
+    if (!rs.length) return "accepted";
+    if (rs.every((r) => r.acknowledged_at)) return "acknowledged";
+    if (rs.some((r) => r.escalated_at && !r.acknowledged_at)) return "escalated";
+    return "delivered";
+  }
+
+  /** Mark our acknowledgement as stored by the server (before the `acknowledged` event arrives). */
+  ackAccepted(alertId) {
+    this.pendingAcks.delete(alertId);
+    if (!this.acks.has(alertId)) this.acks.set(alertId, { at: new Date().toISOString(), by: this.agency });
+    return this.rowOfAlert(alertId);
+  }
+
+  rowOfAlert(alertId) {
+    const key = this.alertCase.get(alertId);
+    return key ? this.cases.get(key) : null;
+  }
+
+  unseenUrgentCount() {
+    let n = 0;
+    for (const row of this.cases.values()) if (row.unseenUrgent) n++;
+    return n;
+  }
+
+  unackedCount() {
+    let n = 0;
+    for (const row of this.cases.values()) if (this.rowState(row) === "new") n++;
+    return n;
+  }
+
+  snapshot() {
+    return { agency: this.agency, cursor: this.cursor, events: this.log.slice(-LOG_MAX) };
+  }
+}

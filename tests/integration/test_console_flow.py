@@ -1,0 +1,140 @@
+"""Acknowledgement, escalation and replay through real Kafka, from the console's side."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import pytest
+
+from .stack import Stack, console
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def stack(stack_factory: Any) -> Stack:
+    # Short escalation so the test can watch it happen.
+    s: Stack = stack_factory(HOTLINE_ESCALATION_SECONDS="2", HOTLINE_CONSOLE_RING="200")
+    return s
+
+
+def urgent(recipients: list[str], urgency: str = "immediate") -> dict[str, Any]:
+    n = uuid.uuid4().int
+    return {
+        "source_ref": f"HN-U-{n % 10**12}",
+        "kind": "wanted_person",
+        "severity": "extreme",
+        "urgency": urgency,
+        "tlp": "amber",
+        "recipients": recipients,
+        "language": "vi",
+        "title": "Khẩn: đối tượng nguy hiểm",
+        # Distinct documents and birth dates: these must never match one another's cases.
+        "subject": {
+            "full_name": f"Phạm Văn Đức {n % 10**9}",
+            "date_of_birth": f"{1940 + n % 60}-{1 + n % 12:02d}-{1 + n % 28:02d}",
+            "documents": [{"type": "passport", "number": f"N{n % 10**7:07d}", "country": "VN"}],
+        },
+    }
+
+
+async def post(stack: Stack, sender: str, body: dict[str, Any]) -> str:
+    r = await asyncio.to_thread(stack.post, sender, body)
+    assert r.status_code == 202, r.text
+    return str(r.json()["alert_id"])
+
+
+async def test_ack_travels_through_kafka_to_the_sender(stack: Stack) -> None:
+    async with console(stack, "vn-hanoi") as hn, console(stack, "cn-beijing") as bj:
+        alert_id = await post(stack, "vn-hanoi", urgent(["cn-beijing"], "expected"))
+        ev = await bj.event(alert_id, "new")
+        await bj.send({"type": "ack", "alert_id": alert_id, "case_id": ev["case_id"]})
+        await bj.wait_for(lambda m: m.get("type") == "ack_accepted" and m["alert_id"] == alert_id)
+        mine = await bj.event(alert_id, "acknowledged")
+        assert mine["by"] == "cn-beijing"
+        theirs = await hn.event(alert_id, "acknowledged")
+        assert theirs["by"] == "cn-beijing"
+        [receipt] = theirs["receipts"]
+        assert receipt["agency"] == "cn-beijing" and receipt["acknowledged_at"]
+    state = stack.get_alert(alert_id, "demo-partner-vn-hanoi").json()
+    assert state["receipts"][0]["acknowledged_at"]
+
+
+async def test_ack_of_an_alert_not_delivered_to_you_is_refused(stack: Stack) -> None:
+    async with console(stack, "cn-beijing") as bj, console(stack, "ru-moscow") as msk:
+        alert_id = await post(stack, "vn-hanoi", urgent(["cn-beijing"], "expected"))
+        await bj.event(alert_id, "new")
+        await msk.send({"type": "ack", "alert_id": alert_id})
+        err = await msk.wait_for(lambda m: m.get("type") == "error")
+        assert err["code"] == "unknown_alert"
+        await msk.send({"type": "what"})
+        await msk.wait_for(lambda m: m.get("type") == "error" and m["code"] == "bad_message")
+        await msk.send({"type": "ping"})
+        await msk.wait_for(lambda m: m.get("type") == "pong")  # the socket survived
+
+
+async def test_unacknowledged_immediate_alert_escalates(stack: Stack) -> None:
+    async with console(stack, "vn-hanoi") as hn, console(stack, "ru-moscow") as msk:
+        alert_id = await post(stack, "vn-hanoi", urgent(["ru-moscow"]))
+        await msk.event(alert_id, "new")
+        await msk.event(alert_id, "escalated", timeout=15)
+        to_sender = await hn.event(alert_id, "escalated", timeout=5)
+        assert to_sender["by"] == "ru-moscow"
+        await asyncio.sleep(2.5)
+        assert (
+            len([m for m in msk.events if m["alert_id"] == alert_id and m["event"] == "escalated"])
+            == 1
+        )
+
+
+async def test_resume_replays_exactly_what_was_missed(stack: Stack) -> None:
+    async with console(stack, "cn-beijing") as bj:
+        before = await post(stack, "vn-hanoi", urgent(["cn-beijing"], "expected"))
+        cursor = (await bj.event(before, "new"))["cursor"]
+    missed = [await post(stack, "vn-hanoi", urgent(["cn-beijing"], "expected")) for _ in range(5)]
+    await asyncio.sleep(1.0)
+    async with console(stack, "cn-beijing", resume_after=cursor) as bj:
+        after = await post(stack, "vn-hanoi", urgent(["cn-beijing"], "expected"))
+        await bj.event(after, "new")
+        new_ids = [m["alert_id"] for m in bj.events if m["event"] == "new"]
+        assert new_ids == [*missed, after]
+        cursors = [m["cursor"] for m in bj.events]
+        assert cursors == sorted(set(cursors)) and cursors[0] > cursor
+
+
+async def test_resume_older_than_the_gateway_ring_reads_kafka(stack: Stack) -> None:
+    async with console(stack, "ru-moscow") as msk:
+        first = await post(stack, "vn-hanoi", urgent(["ru-moscow"], "expected"))
+        cursor = (await msk.event(first, "new"))["cursor"]
+    # More than the ring holds (200 here), so the oldest missed events come from Kafka.
+    items = [urgent(["ru-moscow"], "future") for _ in range(260)]
+    r = await asyncio.to_thread(
+        __import__("httpx").post,
+        f"{stack.url}/v1/alerts/batch",
+        json=items,
+        headers={"Authorization": "Bearer demo-partner-vn-hanoi"},
+        timeout=60,
+    )
+    ids = [i["alert_id"] for i in r.json()["items"]]
+    async with console(stack, "ru-moscow") as live:
+        await live.event(ids[-1], "new", timeout=30)
+    async with console(stack, "ru-moscow", resume_after=cursor) as msk:
+        await msk.wait_for(lambda m: m.get("alert_id") == ids[-1], timeout=30)
+        got = [m["alert_id"] for m in msk.events if m["event"] == "new"]
+        assert got == ids
+
+
+async def test_gateway_restart_resumes_without_gap(stack: Stack) -> None:
+    async with console(stack, "cn-beijing") as bj:
+        a = await post(stack, "vn-hanoi", urgent(["cn-beijing"], "expected"))
+        cursor = (await bj.event(a, "new"))["cursor"]
+    assert stack.gateway is not None
+    stack.gateway.terminate()
+    stack.gateway.wait()
+    await asyncio.to_thread(stack.start_gateway)
+    b = await post(stack, "vn-hanoi", urgent(["cn-beijing"], "expected"))
+    async with console(stack, "cn-beijing", resume_after=cursor) as bj:
+        await bj.event(b, "new")
+        assert [m["alert_id"] for m in bj.events if m["event"] == "new"] == [b]
