@@ -12,7 +12,6 @@ from typing import Any
 import orjson
 from aiokafka.errors import KafkaError
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from pydantic import ValidationError
 
 from hotline import metrics
 from hotline.codec import dumps, loads
@@ -175,32 +174,29 @@ async def _receive(conn: Connection, services: Services) -> None:
 async def _ack(conn: Connection, services: Services, msg: dict[str, Any]) -> None:
     alert_id = msg.get("alert_id")
     raw = services.hub.states.get(alert_id) if isinstance(alert_id, str) else None
-    if raw is None:
-        await _error(conn, "unknown_alert", f"no alert {alert_id!r} was delivered to {conn.agency}")
+    state = loads(AlertState, raw) if raw is not None else None
+    if state is None or not any(r.agency == conn.agency for r in state.receipts):
+        why = f"no alert {alert_id!r} was delivered to {conn.agency}"
+        await _error(conn, "unknown_alert", why, alert_id)
         return
-    state = loads(AlertState, raw)
-    if not any(r.agency == conn.agency for r in state.receipts):
-        await _error(conn, "unknown_alert", f"no alert {alert_id!r} was delivered to {conn.agency}")
-        return
-    try:
-        cmd = AckCommand(
-            alert_id=state.alert.alert_id,
-            case_id=state.alert.case_id,
-            agency=conn.agency,
-            at=datetime.now(UTC),
-        )
-    except ValidationError:
-        await _error(conn, "bad_message", "ack needs an 'alert_id'")
-        return
+    cmd = AckCommand(
+        alert_id=state.alert.alert_id,
+        case_id=state.alert.case_id,
+        agency=conn.agency,
+        at=datetime.now(UTC),
+    )
     try:
         await services.publisher.send(
             topics(services.settings).acks, cmd.alert_id.encode(), dumps(cmd)
         )
     except KafkaUnavailable as exc:
-        await _error(conn, exc.code, exc.detail)
+        await _error(conn, exc.code, exc.detail, alert_id)
         return
     await conn.send_json({"type": "ack_accepted", "alert_id": cmd.alert_id})
 
 
-async def _error(conn: Connection, code: str, detail: str) -> None:
-    await conn.send_json({"type": "error", "code": code, "detail": detail})
+async def _error(conn: Connection, code: str, detail: str, alert_id: object = None) -> None:
+    message: dict[str, object] = {"type": "error", "code": code, "detail": detail}
+    if isinstance(alert_id, str):
+        message["alert_id"] = alert_id  # lets the page reset just that acknowledgement
+    await conn.send_json(message)

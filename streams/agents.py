@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import faust
@@ -22,6 +23,7 @@ from hotline.topics import topics
 from streams.app import source_topics
 from streams.errors import dead_letter, retry_writes
 from streams.process import Out, Processor, State
+from streams.staged import Staged
 
 log = logging.getLogger("hotline.worker")
 
@@ -34,7 +36,19 @@ def install(app: faust.App, settings: Settings, st: State) -> None:
     t = topics(settings)
     src = source_topics(app, settings)
 
+    staged = [t for t in st.tables() if isinstance(t, Staged)]
+    # One record (or bulk batch) at a time through process -> send -> commit: a table write
+    # must never become durable on the back of another agent's acknowledged outputs. The lock
+    # is FIFO, so an urgent alert waits for at most the batch in progress.
+    turn = asyncio.Lock()
+
+    async def step(work: Callable[[], list[Out]]) -> None:
+        async with turn:
+            await send_all(work())
+
     async def send_all(outs: list[Out]) -> None:
+        """Outputs first, durably; only then may the tables remember what caused them."""
+
         async def write() -> None:
             futures = [
                 await app.producer.send(o.topic, o.key, o.value, None, None, None) for o in outs
@@ -44,11 +58,16 @@ def install(app: faust.App, settings: Settings, st: State) -> None:
 
         if outs:
             await retry_writes(write)
+        for table in staged:
+            table.commit()
 
     def guarded(source: str, value: bytes, handle: Callable[[bytes], list[Out]]) -> list[Out]:
+        savepoints = [t.savepoint() for t in staged]
         try:
             return handle(value)
         except Exception as exc:  # noqa: BLE001 - one decision point for every failure
+            for table, savepoint in zip(staged, savepoints, strict=True):
+                table.rollback(savepoint)
             event = faust.current_event()
             offset = event.message.offset if event is not None else None
             return [dead_letter(t.dead_letter, source, offset, value, exc)]
@@ -62,27 +81,27 @@ def install(app: faust.App, settings: Settings, st: State) -> None:
     @app.agent(src[t.inbound], name="urgent-lane")
     async def urgent(stream: Any) -> None:
         async for value in stream:
-            await send_all(guarded(t.inbound, value, submission))
+            await step(partial(guarded, t.inbound, value, submission))
 
     @app.agent(src[t.inbound_bulk], name="bulk-lane")
     async def bulk(stream: Any) -> None:
         async for values in stream.take(BULK_BATCH, within=0.05):
-            outs: list[Out] = []
-            for value in values:
-                outs += guarded(t.inbound_bulk, value, submission)
-            await send_all(outs)
+            await step(partial(batch, values))
+
+    def batch(values: list[bytes]) -> list[Out]:
+        return [out for v in values for out in guarded(t.inbound_bulk, v, submission)]
 
     @app.agent(src[t.acks], name="acks")
     async def acks(stream: Any) -> None:
         async for value in stream:
-            await send_all(guarded(t.acks, value, ack))
+            await step(partial(guarded, t.acks, value, ack))
 
     @app.timer(interval=1.0, name="escalations")  # type: ignore[untyped-decorator]
     async def escalate() -> None:
         # Tables hold standby copies too; only the worker that owns the partition escalates.
         if not any(tp.topic == t.inbound for tp in app.assignor.assigned_actives()):
             return
-        await send_all(processor.escalate_due(st, datetime.now(UTC)))
+        await step(lambda: processor.escalate_due(st, datetime.now(UTC)))
         for agency, count in processor.unacknowledged(st).items():
             metrics.URGENT_UNACKED.labels(agency).set(count)
 

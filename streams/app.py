@@ -11,6 +11,7 @@ from hotline.settings import Settings
 from hotline.topics import topics
 from streams.cases import CaseTables
 from streams.process import State
+from streams.staged import Staged
 
 
 def create_app(settings: Settings) -> faust.App:
@@ -52,13 +53,15 @@ def create_app(settings: Settings) -> faust.App:
     return app
 
 
-def _table(app: faust.App, name: str) -> Any:
+def _table(app: faust.App, name: str) -> Staged:
     # Faust's changelog codec is JSON for plain types: str keys and str (JSON text) values
     # come back from recovery exactly as they were stored. use_partitioner: batches (bulk
     # lane) and timers write outside a single current event; with one partition every key
     # lands on partition 0 anyway.
-    return app.Table(
-        name, default=None, partitions=1, key_type=str, value_type=str, use_partitioner=True
+    return Staged(
+        app.Table(
+            name, default=None, partitions=1, key_type=str, value_type=str, use_partitioner=True
+        )
     )
 
 

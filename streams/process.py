@@ -48,6 +48,10 @@ class State:
     # "alert_id|agency" -> ISO deadline, or ESCALATED once past it: immediate alerts awaiting ack
     escalations: Table
 
+    def tables(self) -> list[Table]:
+        c = self.cases
+        return [self.alerts, c.cases, c.fingerprints, c.persons, c.links, self.escalations]
+
 
 ESCALATED = "escalated"
 

@@ -406,7 +406,9 @@ function onEvent(ev) {
   if (replaying) return;
   const { row } = res;
   if (res.tab === "incoming" && ev.event !== "acknowledged") {
-    row.flash = { at: Date.now(), cls: row.flash?.cls === "flash-a" ? "flash-b" : "flash-a" };
+    // Flash the row, except for quiet bulk imports (thousands of scam numbers).
+    if (res.urgent || ev.alert.lane !== "bulk")
+      row.flash = { at: Date.now(), cls: row.flash?.cls === "flash-a" ? "flash-b" : "flash-a" };
     const agency = agencyText(store, ev.alert.sender);
     const title = ev.alert.body?.title || ev.alert_id;
     if (res.urgent) {

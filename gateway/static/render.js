@@ -64,6 +64,18 @@ export class ListView {
     this.raf = 0;
     this.shown = 0;
     this.total = 0;
+    this.byEl = new WeakMap(); // <li> -> row
+    // A flash plays once: drop its class when it ends or is cancelled (a hidden tab cancels it,
+    // and showing the tab again would otherwise replay it).
+    const unflash = (e) => {
+      if (!e.animationName.startsWith("flash")) return;
+      const li = e.target.closest("li");
+      li?.classList.remove("flash-a", "flash-b");
+      const row = li && this.byEl.get(li);
+      if (row) row.flash = null;
+    };
+    ul.addEventListener("animationend", unflash);
+    ul.addEventListener("animationcancel", unflash);
   }
 
   add(row) {
@@ -111,6 +123,7 @@ export class ListView {
         if (!row.el) {
           row.el = document.createElement("li");
           row.el.id = `row-${++rowIds}`;
+          this.byEl.set(row.el, row);
         }
         this.render(row, row.el);
         row.renderedVersion = row.version;

@@ -91,7 +91,8 @@ async def test_sigkill_mid_stream_loses_nothing_and_shows_nothing_twice(crash_st
                 seen = {m["alert_id"] for m in msk.events}
                 missing = [i for i in ids if i not in seen]
                 states = [stack.get_alert(i, "demo-partner-vn-hanoi").status_code for i in missing]
-                raise AssertionError(f"missing {len(missing)}: {states}\n{stack.log('worker')}")
+                log = stack.workdir / "worker.log"
+                raise AssertionError(f"missing {len(missing)}: {states}; see {log}") from None
         await asyncio.sleep(2.0)
     new = [m["alert_id"] for m in msk.events if m["event"] == "new" and m["alert_id"] in ids]
     assert sorted(new) == sorted(ids)  # each exactly once

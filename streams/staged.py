@@ -1,0 +1,72 @@
+"""Table writes that wait for the outputs they justify.
+
+If the worker dies after a table remembers an alert but before its deliveries reach Kafka,
+the restarted worker would take the redelivered record for a duplicate and the alert would
+be lost. So agents write through `Staged`: the Faust table (and its changelog) sees the
+writes only after every output of the record is acknowledged, and a record that fails
+leaves no trace (rolled back to the savepoint taken before it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, MutableMapping
+
+_DELETED = None
+_ABSENT = object()
+
+
+class Staged(MutableMapping[str, str]):
+    def __init__(self, base: MutableMapping[str, str]) -> None:
+        self.base = base
+        self.pending: dict[str, str | None] = {}
+        self._undo: list[tuple[str, object]] = []
+
+    def __getitem__(self, key: str) -> str:
+        if key in self.pending:
+            value = self.pending[key]
+            if value is _DELETED:
+                raise KeyError(key)
+            return value
+        value = self.base.get(key)
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def __setitem__(self, key: str, value: str) -> None:
+        self._undo.append((key, self.pending.get(key, _ABSENT)))
+        self.pending[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        if key not in self:
+            raise KeyError(key)
+        self._undo.append((key, self.pending.get(key, _ABSENT)))
+        self.pending[key] = _DELETED
+
+    def __iter__(self) -> Iterator[str]:
+        for key in self.base.keys():
+            if key not in self.pending:
+                yield key
+        yield from (k for k, v in self.pending.items() if v is not _DELETED)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def savepoint(self) -> int:
+        return len(self._undo)
+
+    def rollback(self, savepoint: int = 0) -> None:
+        while len(self._undo) > savepoint:
+            key, previous = self._undo.pop()
+            if previous is _ABSENT:
+                self.pending.pop(key, None)
+            else:
+                self.pending[key] = previous  # type: ignore[assignment]
+
+    def commit(self) -> None:
+        for key, value in self.pending.items():
+            if value is _DELETED:
+                self.base.pop(key, None)
+            else:
+                self.base[key] = value
+        self.pending.clear()
+        self._undo.clear()
