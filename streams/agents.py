@@ -24,6 +24,7 @@ from streams.app import source_topics
 from streams.errors import dead_letter, retry_writes
 from streams.process import Out, Processor, State
 from streams.staged import Staged
+from streams.watchdog import StallDetector
 
 log = logging.getLogger("hotline.worker")
 
@@ -37,6 +38,10 @@ def install(app: faust.App, settings: Settings, st: State) -> None:
     src = source_topics(app, settings)
 
     staged = [t for t in st.tables() if isinstance(t, Staged)]
+    # The alerts table is what tells a redelivered record from a new one, so it is made
+    # durable last: once it remembers an alert, every index entry for that alert is in Kafka.
+    indexes = [t for t in staged if t is not st.alerts]
+    alerts = [t for t in staged if t is st.alerts]
     # One record (or bulk batch) at a time through process -> send -> commit: a table write
     # must never become durable on the back of another agent's acknowledged outputs. The lock
     # is FIFO, so an urgent alert waits for at most the batch in progress.
@@ -58,7 +63,11 @@ def install(app: faust.App, settings: Settings, st: State) -> None:
 
         if outs:
             await retry_writes(write)
-        for table in staged:
+        if any(t.pending for t in indexes):
+            for table in indexes:
+                table.commit()
+            await retry_writes(app.producer.flush)
+        for table in alerts:
             table.commit()
 
     def guarded(source: str, value: bytes, handle: Callable[[bytes], list[Out]]) -> list[Out]:
@@ -78,23 +87,28 @@ def install(app: faust.App, settings: Settings, st: State) -> None:
     def ack(value: bytes) -> list[Out]:
         return processor.ack(loads(AckCommand, value), st, datetime.now(UTC))
 
+    handled: dict[str, int] = {}  # source topic -> next offset to handle, for the watchdog
+
     @app.agent(src[t.inbound], name="urgent-lane")
     async def urgent(stream: Any) -> None:
-        async for value in stream:
-            await step(partial(guarded, t.inbound, value, submission))
+        async for event in stream.events():
+            await step(partial(guarded, t.inbound, event.value, submission))
+            handled[t.inbound] = event.message.offset + 1
 
     @app.agent(src[t.inbound_bulk], name="bulk-lane")
     async def bulk(stream: Any) -> None:
-        async for values in stream.take(BULK_BATCH, within=0.05):
-            await step(partial(batch, values))
+        async for events in stream.take_events(BULK_BATCH, within=0.05):
+            await step(partial(batch, [e.value for e in events]))
+            handled[t.inbound_bulk] = events[-1].message.offset + 1
 
     def batch(values: list[bytes]) -> list[Out]:
         return [out for v in values for out in guarded(t.inbound_bulk, v, submission)]
 
     @app.agent(src[t.acks], name="acks")
     async def acks(stream: Any) -> None:
-        async for value in stream:
-            await step(partial(guarded, t.acks, value, ack))
+        async for event in stream.events():
+            await step(partial(guarded, t.acks, event.value, ack))
+            handled[t.acks] = event.message.offset + 1
 
     @app.timer(interval=1.0, name="escalations")  # type: ignore[untyped-decorator]
     async def escalate() -> None:
@@ -105,6 +119,27 @@ def install(app: faust.App, settings: Settings, st: State) -> None:
         for agency, count in processor.unacknowledged(st).items():
             metrics.URGENT_UNACKED.labels(agency).set(count)
 
+    stalls = StallDetector()
+
+    @app.timer(interval=1.0, name="watchdog")  # type: ignore[untyped-decorator]
+    async def watchdog() -> None:
+        consumer = app.consumer
+        now = asyncio.get_running_loop().time()
+        for tp in app.assignor.assigned_actives():
+            if tp.topic not in src or turn.locked():
+                continue
+            committed = consumer._committed_offset.get(tp)  # type: ignore[attr-defined]
+            position = handled.get(tp.topic, committed or 0)
+            if stalls.check(tp.topic, position, consumer.highwater(tp), now):
+                log.warning(
+                    "%s[%d] stalled at %d; seeking back to it",
+                    tp.topic,
+                    tp.partition,
+                    position,
+                    extra={"topic": tp.topic, "offset": position},
+                )
+                await consumer.seek(tp, position)
+
     @app.page("/readyz")
     async def readyz(view: Any, request: Any) -> Any:
         # "active": this worker owns the stream's partition (the other is a hot standby).
@@ -113,4 +148,4 @@ def install(app: faust.App, settings: Settings, st: State) -> None:
         body = {"status": "ready" if ready else "not_ready", "active": active}
         return view.json(body, status=200 if ready else 503)
 
-    _ = (urgent, bulk, acks, escalate, readyz)
+    _ = (urgent, bulk, acks, escalate, watchdog, readyz)
