@@ -344,6 +344,8 @@ def test_app_services_run_in_production_against_the_cluster() -> None:
         assert services[name]["command"] == ["worker"]
         assert env["HOTLINE_WORKER_HOST"] == "0.0.0.0"
         assert env.get("HOTLINE_WORKER_PORT", str(WORKER_PORT)) == str(WORKER_PORT)
+        # Each worker tells the group a URL the other can reach (not 0.0.0.0).
+        assert env["NODE_CANONICAL_URL"] == f"http://{name}:{WORKER_PORT}"
     for name in GATEWAYS:
         env = _environment(services[name])
         assert services[name]["command"] == ["gateway"]
