@@ -59,6 +59,9 @@ URGENT_UNACKED = Gauge(
     "Immediate alerts delivered and not yet acknowledged.",
     ["recipient"],
 )
+WORKER_ACTIVE = Gauge(
+    "hotline_worker_active", "1 on the worker that owns the stream's partition, 0 on a standby."
+)
 ACK_LATENCY = Histogram(
     "hotline_ack_latency_seconds",
     "Delivery to acknowledgement.",

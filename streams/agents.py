@@ -112,12 +112,15 @@ def install(app: faust.App, settings: Settings, st: State) -> None:
 
     @app.timer(interval=1.0, name="escalations")  # type: ignore[untyped-decorator]
     async def escalate() -> None:
-        # Tables hold standby copies too; only the worker that owns the partition escalates.
-        if not any(tp.topic == t.inbound for tp in app.assignor.assigned_actives()):
-            return
-        await step(lambda: processor.escalate_due(st, datetime.now(UTC)))
-        for agency, count in processor.unacknowledged(st).items():
-            metrics.URGENT_UNACKED.labels(agency).set(count)
+        # Tables hold standby copies too; only the worker that owns the partition escalates
+        # and reports (a standby reporting would double-count in the operators' sums).
+        active = any(tp.topic == t.inbound for tp in app.assignor.assigned_actives())
+        metrics.WORKER_ACTIVE.set(1 if active else 0)
+        if active:
+            await step(lambda: processor.escalate_due(st, datetime.now(UTC)))
+        counts = processor.unacknowledged(st) if active else {}
+        for agency in settings.agency_ids:
+            metrics.URGENT_UNACKED.labels(agency).set(counts.get(agency, 0))
 
     stalls = StallDetector()
 
