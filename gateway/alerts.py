@@ -134,7 +134,9 @@ async def post_batch(request: Request, sender: Partner, services: ServicesDep) -
         pending.setdefault(topic, []).append((i, record))
     for topic, entries in pending.items():
         errors = await services.publisher.send_many(
-            topic, [(r.alert_id.encode(), dumps(r)) for _, r in entries]
+            topic,
+            [(r.alert_id.encode(), dumps(r)) for _, r in entries],
+            within=settings.batch_produce_timeout_s,
         )
         for (i, record), error in zip(entries, errors, strict=True):
             if error is None:

@@ -7,10 +7,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from hotline.errors import Unauthorized
+from hotline import metrics
+from hotline.errors import RateLimited, Unauthorized
 from hotline.settings import Settings, digest
 
 from .hub import Hub
+from .limits import RateLimits
 from .publisher import Publisher
 
 
@@ -19,6 +21,7 @@ class Services:
     settings: Settings
     publisher: Publisher
     hub: Hub
+    partner_limits: RateLimits
 
 
 def get_services(request: Request) -> Services:
@@ -37,6 +40,10 @@ def partner_agency(request: Request, services: Annotated[Services, Depends(get_s
     agency = services.settings.partner_digests.get(digest(_bearer(request)))
     if agency is None:
         raise Unauthorized("unknown partner API key")
+    wait = services.partner_limits.retry_after(agency)
+    if wait:
+        metrics.ALERTS_REJECTED.labels(agency, "rate_limited").inc()
+        raise RateLimited(f"{agency} is over its request rate; retry later", retry_after=wait)
     return agency
 
 

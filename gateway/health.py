@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from .deps import ServicesDep
@@ -18,16 +18,20 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-async def readyz(services: ServicesDep) -> ORJSONResponse:
+async def readyz(services: ServicesDep) -> JSONResponse:
     """Ready only when Kafka is reachable and the delivery consumer runs."""
     checks = {"kafka_producer": services.publisher.ready, "delivery_consumer": services.hub.running}
     ok = all(checks.values())
-    return ORJSONResponse(
+    return JSONResponse(
         {"status": "ready" if ok else "not_ready", **checks}, status_code=200 if ok else 503
     )
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {}}}},
+)
 async def prometheus_metrics() -> Response:
     """Prometheus text exposition, `hotline_` prefix."""
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

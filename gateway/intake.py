@@ -12,9 +12,9 @@ from hotline.models import (
     AlertRecord,
     Lane,
     alert_id_for,
-    alert_in_adapter,
     content_hash,
     error_list,
+    parse_alert,
 )
 from hotline.settings import Settings
 from streams.enrich import enrich
@@ -40,7 +40,7 @@ def accept(data: Any, sender: str, settings: Settings, now: datetime, lane: Lane
             ],
         )
     try:
-        body = alert_in_adapter.validate_python(data)
+        body = parse_alert(data)
     except ValidationError as exc:
         raise InvalidAlert("the alert is not valid", errors=error_list(exc.errors())) from None
     errors = refused_recipients(settings, sender, body.kind, body.recipients)

@@ -18,6 +18,7 @@ from hotline.topics import ensure_topics
 from . import alerts, errors, health, ws
 from .deps import Services
 from .hub import Hub
+from .limits import RateLimits
 from .publisher import Publisher
 
 log = logging.getLogger("hotline.gateway")
@@ -26,7 +27,8 @@ STATIC = Path(__file__).parent / "static"
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    services = Services(settings, Publisher(settings), Hub(settings))
+    limits = RateLimits(settings.partner_rate_per_s, settings.partner_burst)
+    services = Services(settings, Publisher(settings), Hub(settings), limits)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -51,7 +51,7 @@ class Publisher:
             raise error
 
     async def send_many(
-        self, topic: str, records: Sequence[tuple[bytes, bytes]]
+        self, topic: str, records: Sequence[tuple[bytes, bytes]], within: float | None = None
     ) -> list[KafkaUnavailable | None]:
         """One result per record, in order: None once durably written, else the error."""
         if self._producer is None:
@@ -64,7 +64,10 @@ class Publisher:
             await fut
 
         results = await asyncio.gather(
-            *(asyncio.wait_for(one(k, v), self.settings.produce_timeout_s) for k, v in records),
+            *(
+                asyncio.wait_for(one(k, v), within or self.settings.produce_timeout_s)
+                for k, v in records
+            ),
             return_exceptions=True,
         )
         out: list[KafkaUnavailable | None] = []

@@ -22,6 +22,7 @@ from hotline.topics import topics
 
 from .deps import Services
 from .hub import Backlog, Entry
+from .limits import TokenBucket
 
 log = logging.getLogger("hotline.gateway")
 router = APIRouter()
@@ -153,10 +154,17 @@ async def _pump(conn: Connection, services: Services, backlog: Backlog) -> None:
 
 
 async def _receive(conn: Connection, services: Services) -> None:
+    s = services.settings
+    bucket = TokenBucket(s.console_rate_per_s, s.console_burst)
     while True:
-        raw = await conn.ws.receive_text()
+        frame = await conn.ws.receive()
+        if frame["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(frame.get("code", 1000))
+        if bucket.take():
+            await _error(conn, "rate_limited", "too many messages; slow down")
+            continue
         try:
-            msg = orjson.loads(raw)
+            msg = orjson.loads(frame.get("text") or frame.get("bytes") or b"")
         except orjson.JSONDecodeError:
             await _error(conn, "bad_message", "messages must be JSON objects")
             continue

@@ -13,8 +13,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
+import orjson
 from pydantic import (
     AwareDatetime,
     BaseModel,
@@ -60,8 +61,9 @@ Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2
 
 
 class _Strict(BaseModel):
-    # Unknown fields are refused: a misspelt field must not be silently dropped.
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Unknown fields are refused: a misspelt field must not be silently dropped. Strict types
+    # (validated in JSON mode, see parse_alert): "5" is not a number, 0 is not a date.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 # --- subjects -------------------------------------------------------------------------------
@@ -184,9 +186,13 @@ class ScamNumberAlert(_Envelope):
 AlertIn = Annotated[
     WantedPersonAlert | FraudPatternAlert | ScamNumberAlert, Field(discriminator="kind")
 ]
-alert_in_adapter: TypeAdapter[WantedPersonAlert | FraudPatternAlert | ScamNumberAlert] = (
-    TypeAdapter(AlertIn)
-)
+AlertBody = WantedPersonAlert | FraudPatternAlert | ScamNumberAlert
+alert_in_adapter = cast("TypeAdapter[AlertBody]", TypeAdapter(AlertIn))
+
+
+def parse_alert(data: Any) -> WantedPersonAlert | FraudPatternAlert | ScamNumberAlert:
+    """Validates decoded JSON in pydantic's strict JSON mode (ISO strings are dates there)."""
+    return alert_in_adapter.validate_json(orjson.dumps(data))
 
 
 def alert_id_for(sender: str, source_ref: str) -> str:

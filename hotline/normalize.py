@@ -44,10 +44,22 @@ from anyascii import anyascii
 from phonenumbers import carrier
 
 __all__ = [
-    "InvalidIndicator", "InvalidPhoneNumber", "PhoneInfo", "document_key", "fold_name",
-    "indicator_set_fingerprint", "indicator_tokens", "name_key", "name_matches",
-    "normalize_app_name", "normalize_bank_account", "normalize_document_number",
-    "normalize_phone", "normalize_url", "normalize_wallet", "scam_number_fingerprint",
+    "InvalidIndicator",
+    "InvalidPhoneNumber",
+    "PhoneInfo",
+    "document_key",
+    "fold_name",
+    "indicator_set_fingerprint",
+    "indicator_tokens",
+    "name_key",
+    "name_matches",
+    "normalize_app_name",
+    "normalize_bank_account",
+    "normalize_document_number",
+    "normalize_phone",
+    "normalize_url",
+    "normalize_wallet",
+    "scam_number_fingerprint",
     "url_domain",
 ]
 
@@ -109,8 +121,7 @@ def _normalize_phone(raw: str, region: str, require_valid: bool) -> PhoneInfo:
     country = None if country in (phonenumbers.UNKNOWN_REGION, "001") else country
     name = carrier.name_for_valid_number(num, "en") if line_type in _CARRIER_TYPES else ""
     e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
-    return PhoneInfo(raw=raw, e164=e164, country=country, line_type=line_type,
-                     carrier=name or None)
+    return PhoneInfo(raw=raw, e164=e164, country=country, line_type=line_type, carrier=name or None)
 
 
 _POSSIBLE_REASONS = {
@@ -133,19 +144,43 @@ def scam_number_fingerprint(e164: str) -> str:
 _HAN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _CYRILLIC_RE = re.compile(r"[\u0400-\u04ff]")
 # ICAO 9303 letters of Ukrainian/Belarusian that the Russian table in iuliia leaves alone.
-_ICAO_EXTRA = str.maketrans({"Є": "IE", "є": "ie", "І": "I", "і": "i", "Ї": "I", "ї": "i",
-                             "Ґ": "G", "ґ": "g", "Ў": "U", "ў": "u"})
+_ICAO_EXTRA = str.maketrans(
+    {
+        "Є": "IE",
+        "є": "ie",
+        "І": "I",
+        "і": "i",
+        "Ї": "I",
+        "ї": "i",
+        "Ґ": "G",
+        "ґ": "g",
+        "Ў": "U",
+        "ў": "u",
+    }
+)
 _ICAO = iuliia.ICAO_DOC_9303
 # đ is a separate letter, not d + mark, so NFKD alone would leave it.
 _VIET_D = str.maketrans({"đ": "d", "Đ": "D"})
 # Polyphonic characters whose surname reading differs from pypinyin's default (曾 ceng...).
-_SURNAMES = {"曾": "zeng", "单": "shan", "解": "xie", "仇": "qiu", "朴": "piao", "区": "ou",
-             "查": "zha", "翟": "zhai", "覃": "qin", "缪": "miao", "尉迟": "yu chi"}
+_SURNAMES = {
+    "曾": "zeng",
+    "单": "shan",
+    "解": "xie",
+    "仇": "qiu",
+    "朴": "piao",
+    "区": "ou",
+    "查": "zha",
+    "翟": "zhai",
+    "覃": "qin",
+    "缪": "miao",
+    "尉迟": "yu chi",
+}
 _APOSTROPHES_RE = re.compile(r"['`\"]")  # Grigor'ev, Pod"yachev: soft/hard signs join
 _NON_ALNUM_RE = re.compile(r"[^a-z0-9]+")
 
 _KEY_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), repl) for pattern, repl in (
+    (re.compile(pattern), repl)
+    for pattern, repl in (
         ("x", "ks"),
         ("tc(?!h)", "ts"),
         ("[yj]+e", "e"),
@@ -225,8 +260,14 @@ def _joined_match(fine: list[str], coarse_keys: list[str]) -> bool:
     for start in range(len(fine)):
         tokens, i = fine[start:] + fine[:start], 0
         for want in coarse_keys:
-            j = next((j for j in range(i + 1, len(tokens) + 1)
-                      if _token_key("".join(tokens[i:j])) == want), None)
+            j = next(
+                (
+                    j
+                    for j in range(i + 1, len(tokens) + 1)
+                    if _token_key("".join(tokens[i:j])) == want
+                ),
+                None,
+            )
             if j is None:
                 break
             i = j
@@ -343,8 +384,9 @@ def _is_edge_junk(ch: str) -> bool:
 
 def normalize_app_name(raw: str) -> str:
     """``"VNTrade  Pro"`` -> ``vntrade pro``: NFKC casefold, single spaces, no edge punctuation."""
-    text = " ".join(unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", raw).casefold())
-                    .split())
+    text = " ".join(
+        unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", raw).casefold()).split()
+    )
     start, end = 0, len(text)
     while start < end and _is_edge_junk(text[start]):
         start += 1

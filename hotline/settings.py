@@ -78,7 +78,13 @@ class Settings(BaseSettings):
     console_ring: int = Field(default=20_000, ge=100, description="events kept per agency")
     max_body_bytes: int = 1024 * 1024
     max_batch: int = 10_000
-    produce_timeout_s: float = 5.0
+    # A partner must hear "retry" within a second when Kafka cannot take the write.
+    produce_timeout_s: float = 1.0
+    batch_produce_timeout_s: float = 30.0
+    partner_rate_per_s: float = Field(default=100.0, gt=0)
+    partner_burst: int = Field(default=200, ge=1)
+    console_rate_per_s: float = Field(default=20.0, gt=0)
+    console_burst: int = Field(default=40, ge=1)
 
     @model_validator(mode="after")
     def _enforce_non_demo_secrets(self) -> Settings:

@@ -66,8 +66,9 @@ def _candidates(t: CaseTables, record: AlertRecord, e: Enrichment) -> list[str]:
     body = record.body
     if isinstance(body, WantedPersonAlert) and body.subject.date_of_birth is not None:
         dob = body.subject.date_of_birth.isoformat()
-        for key, case_id in orjson.loads(t.persons.get(dob, "[]")):
-            if n.name_matches(key, n.name_key(body.subject.full_name)):
+        name = n.name_key(body.subject.full_name)
+        for key, case_id in orjson.loads(t.persons.get(dob, "[]")) if name else ():
+            if n.name_matches(key, name):
                 found.append(case_id)
     return found
 
@@ -110,7 +111,7 @@ def _index(t: CaseTables, record: AlertRecord, e: Enrichment, case_id: str) -> N
         dob = body.subject.date_of_birth.isoformat()
         entries = orjson.loads(t.persons.get(dob, "[]"))
         entry = [n.name_key(body.subject.full_name), case_id]
-        if entry not in entries:
+        if entry[0] and entry not in entries:  # a name with no letters matches nobody
             t.persons[dob] = orjson.dumps([*entries, entry]).decode()
 
 

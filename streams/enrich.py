@@ -4,6 +4,7 @@ the stream could not use (an unparseable phone number is bad input, not a worker
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from hotline import normalize as n
 from hotline.errors import InvalidAlert
@@ -39,11 +40,28 @@ def enrich(body: Body, sender_country: str) -> Enrichment:
 def _person(body: WantedPersonAlert) -> Enrichment:
     s = body.subject
     names = [NameView(original=x, folded=n.fold_name(x)) for x in (s.full_name, *s.aliases)]
-    docs = [n.document_key(d.type, d.number, d.country) for d in s.documents]
+    errors: list[dict[str, str]] = []
+    docs = [
+        key
+        for i, d in enumerate(s.documents)
+        if (
+            key := _apply(
+                partial(_document_key, d.type, d.country),
+                d.number,
+                f"subject.documents.{i}.number",
+                errors,
+            )
+        )
+    ]
+    _raise(errors)
     fingerprints = [f"doc:{d}" for d in docs]
-    if s.date_of_birth is not None:
+    if s.date_of_birth is not None and n.name_key(s.full_name):
         fingerprints.append(f"person:{n.name_key(s.full_name)}|{s.date_of_birth.isoformat()}")
     return Enrichment(names=names, documents=docs, fingerprints=fingerprints)
+
+
+def _document_key(doc_type: str, country: str, number: str) -> str:
+    return n.document_key(doc_type, number, country)
 
 
 _INDICATORS: tuple[tuple[str, str, Callable[[str], str]], ...] = (

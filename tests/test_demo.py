@@ -23,7 +23,7 @@ from hotline.models import (
     FraudPatternAlert,
     ScamNumberAlert,
     WantedPersonAlert,
-    alert_in_adapter,
+    parse_alert,
 )
 from hotline.settings import DEMO_AGENCIES
 from tests.fixtures.scenarios import all_scenarios, scenario
@@ -56,14 +56,14 @@ def test_demo_file_lines_validate_and_phones_are_valid_for_the_sender() -> None:
     assert DEMO_FILE.name == "alerts.jsonl" and 20 <= len(demo) <= 40
     for sender, body in demo:
         assert sender in COUNTRY
-        alert = alert_in_adapter.validate_python(body)
+        alert = parse_alert(body)
         for raw in phones_of(alert):
             e164(raw, sender)
 
 
 def test_demo_file_covers_the_story() -> None:
     demo = load_demo()
-    alerts = [(s, alert_in_adapter.validate_python(b)) for s, b in demo]
+    alerts = [(s, parse_alert(b)) for s, b in demo]
     lines = [json.dumps([s, b], sort_keys=True) for s, b in demo]
 
     # Exactly one retry, and it is the very same line again.
@@ -133,7 +133,7 @@ def test_scenarios_are_all_there_and_validate() -> None:
             assert sender in COUNTRY and "scenario" not in body and "_from" not in body
             if name == "bad_phone":
                 continue
-            alert = alert_in_adapter.validate_python(body)
+            alert = parse_alert(body)
             for raw in phones_of(alert):
                 e164(raw, sender)
 
@@ -205,7 +205,7 @@ def test_generate_yields_valid_alerts_with_unique_refs() -> None:
     kinds: Counter[str] = Counter()
     refs = set()
     for sender, body in pairs:
-        alert = alert_in_adapter.validate_python(body)
+        alert = parse_alert(body)
         kinds[alert.kind] += 1
         refs.add((sender, alert.source_ref))
         assert "t1" in alert.source_ref
@@ -344,7 +344,7 @@ async def test_run_demo_then_generates_until_stopped() -> None:
     assert accepted == len(gateway.posts) == len(demo) + 5
     generated = gateway.posts[len(demo) :]
     for auth, body in generated:
-        alert = alert_in_adapter.validate_python(body)
+        alert = parse_alert(body)
         sender = auth.removeprefix("Bearer demo-partner-")
         assert sender in COUNTRY and sender not in alert.recipients
 

@@ -58,7 +58,10 @@ def test_phone_examples(raw: str, region: str, e164: str) -> None:
 
 def test_phone_enrichment() -> None:
     assert normalize_phone("0912 345 678", "VN") == PhoneInfo(
-        raw="0912 345 678", e164="+84912345678", country="VN", line_type="mobile",
+        raw="0912 345 678",
+        e164="+84912345678",
+        country="VN",
+        line_type="mobile",
         carrier="Vinaphone",
     )
     cn = normalize_phone("138 0013 8000", "CN")
@@ -70,8 +73,16 @@ def test_phone_enrichment() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "region"),
-    [("12", "VN"), ("abc", "VN"), ("+0000", "RU"), ("", "CN"), ("0912 345 67", "VN"),
-     ("+7 000 000 0000", "RU"), ("0912 345 678", "XX"), ("123 4567", "CN")],
+    [
+        ("12", "VN"),
+        ("abc", "VN"),
+        ("+0000", "RU"),
+        ("", "CN"),
+        ("0912 345 67", "VN"),
+        ("+7 000 000 0000", "RU"),
+        ("0912 345 678", "XX"),
+        ("123 4567", "CN"),
+    ],
 )
 def test_phone_rejects_junk(raw: str, region: str) -> None:
     with pytest.raises(InvalidPhoneNumber, match="is not a valid phone number for region"):
@@ -121,8 +132,13 @@ def valid_numbers(draw: st.DrawFn) -> tuple[str, phonenumbers.PhoneNumber]:
 @st.composite
 def sprinkled(draw: st.DrawFn, text: str) -> str:
     """``text`` with random separators between characters (never inside a leading '+')."""
-    seps = draw(st.lists(st.sampled_from(["", "", "", " ", "-", "(", ")", ".", "  "]),
-                         min_size=len(text), max_size=len(text)))
+    seps = draw(
+        st.lists(
+            st.sampled_from(["", "", "", " ", "-", "(", ")", ".", "  "]),
+            min_size=len(text),
+            max_size=len(text),
+        )
+    )
     head = 1 if text.startswith("+") else 0
     return text[:head] + "".join(ch + sep for ch, sep in zip(text[head:], seps, strict=False))
 
@@ -136,8 +152,11 @@ def test_phone_formatting_invariance(
     e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
     rendered = data.draw(sprinkled(phonenumbers.format_number(number, fmt)))
     # National format only makes sense from the number's own country; the others from anywhere.
-    sender = region if fmt == PhoneNumberFormat.NATIONAL else data.draw(
-        st.sampled_from(["VN", "CN", "RU"]))
+    sender = (
+        region
+        if fmt == PhoneNumberFormat.NATIONAL
+        else data.draw(st.sampled_from(["VN", "CN", "RU"]))
+    )
     info = normalize_phone(rendered, sender)
     assert info.e164 == e164
     assert normalize_phone(info.e164, sender).e164 == e164  # idempotent
@@ -201,8 +220,15 @@ def test_fold_name_charset_and_idempotence(name: str) -> None:
 @pytest.mark.parametrize(
     "variants",
     [
-        ["Petrov Aleksei", "Петров Алексей", "Petrov Aleksey", "Petrov Aleksej", "PETROV Alexei",
-         "Aleksei Petrov", "Alexey  petrov"],
+        [
+            "Petrov Aleksei",
+            "Петров Алексей",
+            "Petrov Aleksey",
+            "Petrov Aleksej",
+            "PETROV Alexei",
+            "Aleksei Petrov",
+            "Alexey  petrov",
+        ],
         ["Иванов Сергей", "Ivanov Sergey", "Sergej Ivanov", "IVANOV SERGEI"],
         ["Дмитрий", "Dmitrii", "Dmitriy", "Dmitrij", "Dmitry", "Dmitri"],
         ["Евгений", "Yevgeniy", "Evgenii", "Evgenij", "Yevgeny"],
@@ -247,8 +273,14 @@ _RUSSIAN_NAMES = (
 
 @pytest.mark.parametrize("name", _RUSSIAN_NAMES)
 def test_name_key_agrees_across_standards(name: str) -> None:
-    schemas = [iuliia.ICAO_DOC_9303, iuliia.BGN_PCGN, iuliia.ALA_LC, iuliia.MVD_310,
-               iuliia.MVD_782, iuliia.WIKIPEDIA]
+    schemas = [
+        iuliia.ICAO_DOC_9303,
+        iuliia.BGN_PCGN,
+        iuliia.ALA_LC,
+        iuliia.MVD_310,
+        iuliia.MVD_782,
+        iuliia.WIKIPEDIA,
+    ]
     keys = {schema.name: name_key(schema.translate(name)) for schema in schemas}
     keys["ours"] = name_key(name)
     assert len(set(keys.values())) == 1, keys
@@ -292,8 +324,12 @@ def test_name_matches(a: str, b: str, expected: bool) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "normalized"),
-    [("72 1234567", "721234567"), ("c1234567", "C1234567"), ("45-03 123.456/7", "45031234567"),
-     ("Ｃ１２３", "C123")],
+    [
+        ("72 1234567", "721234567"),
+        ("c1234567", "C1234567"),
+        ("45-03 123.456/7", "45031234567"),
+        ("Ｃ１２３", "C123"),
+    ],
 )
 def test_document_number(raw: str, normalized: str) -> None:
     assert normalize_document_number(raw) == normalized
@@ -302,8 +338,13 @@ def test_document_number(raw: str, normalized: str) -> None:
 def test_document_key() -> None:
     assert document_key(" Passport ", "72 1234567", "ru") == "passport:RU:721234567"
     assert document_key("National ID", "c1234567", "vn") == "national_id:VN:C1234567"
-    for args in [("", "1", "RU"), ("passport", "1", ""), ("passport", " - ", "RU"),
-                 ("passport", "AB#1", "RU"), ("a:b", "1", "RU")]:
+    for args in [
+        ("", "1", "RU"),
+        ("passport", "1", ""),
+        ("passport", " - ", "RU"),
+        ("passport", "AB#1", "RU"),
+        ("a:b", "1", "RU"),
+    ]:
         with pytest.raises(InvalidIndicator):
             document_key(*args)
 
@@ -330,8 +371,7 @@ def test_document_number_idempotent(raw: str) -> None:
         ("http://quickloan-vn.example", "quickloan-vn.example", "quickloan-vn.example"),
         ("https://www.Example.com:443/A/b/?x=1#frag", "www.example.com/A/b?x=1", "example.com"),
         ("http://example.com:8080/", "example.com:8080", "example.com"),
-        ("https://user:pw@paypal.example@evil.example/login", "evil.example/login",
-         "evil.example"),
+        ("https://user:pw@paypal.example@evil.example/login", "evil.example/login", "evil.example"),
         ("http://bücher.example/Straße", "xn--bcher-kva.example/Straße", "xn--bcher-kva.example"),
         ("//cdn.example/x y", "cdn.example/x%20y", "cdn.example"),
         ("http://[2001:DB8::1]:80/", "[2001:db8::1]", "[2001:db8::1]"),
@@ -345,8 +385,18 @@ def test_url_examples(raw: str, url: str, domain: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "raw", ["", "http://", "https:///path", "http://exa mple.com/", "ex ample.com",
-            "http://[::zz]/", "http://host:99999/", "javascript:alert(1)", "http://-bad-.example"],
+    "raw",
+    [
+        "",
+        "http://",
+        "https:///path",
+        "http://exa mple.com/",
+        "ex ample.com",
+        "http://[::zz]/",
+        "http://host:99999/",
+        "javascript:alert(1)",
+        "http://-bad-.example",
+    ],
 )
 def test_url_rejects_junk(raw: str) -> None:
     with pytest.raises(InvalidIndicator):
@@ -359,11 +409,18 @@ _PATHS = st.text(string.ascii_letters + string.digits + "/-_.~%@ ", max_size=20)
 
 
 @PROPS
-@given(_HOSTS, st.sampled_from(["", "http://", "https://", "HTTPS://", "//"]),
-       st.sampled_from(["", ":80", ":443", ":8443"]), _PATHS,
-       st.sampled_from(["", "?a=1", "?q=Ab c"]), st.sampled_from(["", "#top"]), st.booleans())
-def test_url_properties(host: str, scheme: str, port: str, path: str, query: str, frag: str,
-                        upper: bool) -> None:
+@given(
+    _HOSTS,
+    st.sampled_from(["", "http://", "https://", "HTTPS://", "//"]),
+    st.sampled_from(["", ":80", ":443", ":8443"]),
+    _PATHS,
+    st.sampled_from(["", "?a=1", "?q=Ab c"]),
+    st.sampled_from(["", "#top"]),
+    st.booleans(),
+)
+def test_url_properties(
+    host: str, scheme: str, port: str, path: str, query: str, frag: str, upper: bool
+) -> None:
     raw = f"{scheme}{host.upper() if upper else host}{port}/{path}{query}{frag}"
     url = normalize_url(raw)
     assert normalize_url(url) == url
@@ -401,9 +458,12 @@ def test_app_name_rejects_empty() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "normalized"),
-    [("VCB 0011004455667", "VCB0011004455667"), ("vcb-0011.0044.55667", "VCB0011004455667"),
-     ("DE89 3704 0044 0532 0130 00", "DE89370400440532013000"),
-     ("4081 7810 0999 1000 4312", "40817810099910004312")],
+    [
+        ("VCB 0011004455667", "VCB0011004455667"),
+        ("vcb-0011.0044.55667", "VCB0011004455667"),
+        ("DE89 3704 0044 0532 0130 00", "DE89370400440532013000"),
+        ("4081 7810 0999 1000 4312", "40817810099910004312"),
+    ],
 )
 def test_bank_account(raw: str, normalized: str) -> None:
     assert normalize_bank_account(raw) == normalized
@@ -423,9 +483,13 @@ _BECH32 = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"
 
 @pytest.mark.parametrize(
     ("raw", "normalized"),
-    [(f"  {_TRON}\n", _TRON), (_BTC_LEGACY, _BTC_LEGACY), (_ETH, _ETH.lower()),
-     (_BECH32.upper(), _BECH32), ("3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy",
-                                  "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy")],
+    [
+        (f"  {_TRON}\n", _TRON),
+        (_BTC_LEGACY, _BTC_LEGACY),
+        (_ETH, _ETH.lower()),
+        (_BECH32.upper(), _BECH32),
+        ("3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy", "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy"),
+    ],
 )
 def test_wallet(raw: str, normalized: str) -> None:
     assert normalize_wallet(raw) == normalized
@@ -452,26 +516,39 @@ def test_indicator_normalizers_idempotent(raw: str) -> None:
 
 
 def test_indicator_tokens() -> None:
-    tokens = indicator_tokens({
-        "phone": ["+84912345678"], "url": ["vntrade-pro.example/app"], "app": ["vntrade pro"],
-        "bank": ["VCB0011004455667"], "wallet": [_TRON], "domain": [],
-    })
+    tokens = indicator_tokens(
+        {
+            "phone": ["+84912345678"],
+            "url": ["vntrade-pro.example/app"],
+            "app": ["vntrade pro"],
+            "bank": ["VCB0011004455667"],
+            "wallet": [_TRON],
+            "domain": [],
+        }
+    )
     assert tokens == {
-        "phone:+84912345678", "url:vntrade-pro.example/app", "domain:vntrade-pro.example",
-        "app:vntrade pro", "bank:VCB0011004455667", f"wallet:{_TRON}",
+        "phone:+84912345678",
+        "url:vntrade-pro.example/app",
+        "domain:vntrade-pro.example",
+        "app:vntrade pro",
+        "bank:VCB0011004455667",
+        f"wallet:{_TRON}",
     }
     with pytest.raises(InvalidIndicator):
         indicator_tokens({"email": ["a@b.example"]})
 
 
 def test_indicator_set_fingerprint() -> None:
-    a = indicator_set_fingerprint({"phone": ["+84912345678", "+8613800138000"],
-                                   "app": ["vntrade pro"]})
-    b = indicator_set_fingerprint({"app": ("vntrade pro", "vntrade pro"),
-                                   "phone": iter(["+8613800138000", "+84912345678"])})
+    a = indicator_set_fingerprint(
+        {"phone": ["+84912345678", "+8613800138000"], "app": ["vntrade pro"]}
+    )
+    b = indicator_set_fingerprint(
+        {"app": ("vntrade pro", "vntrade pro"), "phone": iter(["+8613800138000", "+84912345678"])}
+    )
     assert a == b
     assert re.fullmatch(r"ind:[0-9a-f]{32}", a)
     assert a != indicator_set_fingerprint({"phone": ["+84912345678"]})
     # The URL's domain is implied, so stating it does not change the set.
     assert indicator_set_fingerprint({"url": ["x.example/a"]}) == indicator_set_fingerprint(
-        {"url": ["x.example/a"], "domain": ["x.example"]})
+        {"url": ["x.example/a"], "domain": ["x.example"]}
+    )

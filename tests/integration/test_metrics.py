@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
@@ -93,7 +94,9 @@ async def test_operator_metrics_after_real_traffic(stack: Stack) -> None:
 
         # A retry that reaches the stream itself (the gateway answers most from its view).
         state = stack.get_alert(first["alert_id"], "demo-partner-vn-hanoi").json()
-        record = AlertRecord.model_validate({**state["alert"], "case_id": None, "enrichment": None})
+        record = AlertRecord.model_validate_json(
+            orjson.dumps({**state["alert"], "case_id": None, "enrichment": None})
+        )
         producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap, enable_idempotence=True)
         await producer.start()
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 
@@ -49,7 +50,9 @@ async def test_dedup_state_survives_sigkill(crash_stack: Stack) -> None:
     # A retry that reaches the stream directly (as after a gateway crash between write and
     # answer) must be recognised from the recovered table, not delivered again.
     state = stack.get_alert(alert_id, "demo-partner-vn-hanoi").json()
-    record = AlertRecord.model_validate({**state["alert"], "case_id": None, "enrichment": None})
+    record = AlertRecord.model_validate_json(
+        orjson.dumps({**state["alert"], "case_id": None, "enrichment": None})
+    )
     producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap, enable_idempotence=True)
     await producer.start()
     try:

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 import pytest
 
-from hotline.models import AckCommand, AlertRecord, alert_id_for, alert_in_adapter, content_hash
+from hotline.models import AckCommand, AlertRecord, alert_id_for, content_hash, parse_alert
 from hotline.settings import Settings
 from streams.cases import CaseTables
 from streams.process import Out, Processor, State
@@ -27,7 +27,7 @@ def proc() -> Processor:
 
 
 def record(sender: str, body: dict[str, Any], lane: str = "urgent") -> AlertRecord:
-    alert = alert_in_adapter.validate_python(body)
+    alert = parse_alert(body)
     return AlertRecord(
         alert_id=alert_id_for(sender, alert.source_ref),
         sender=sender,
