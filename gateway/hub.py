@@ -1,9 +1,11 @@
 """The gateway's delivery consumer: every agency feed, in order, with no event shown twice.
 
 Each gateway replica reads every per-agency delivery topic itself (partition assignment, no
-consumer group), keeps a ring of recent events per agency, and fans them out to that agency's
-sockets only. A console's cursor is the Kafka offset on its agency's topic, so a reconnect to
-any replica resumes exactly where it stopped: from the ring, or from Kafka when older.
+consumer group) and keeps a ring of recent events per agency. The ring is the only buffer:
+a socket is woken when its agency's feed grows and pulls what lies after its own cursor, so a
+burst (a bulk import) costs no per-socket queue and a slow socket only falls behind itself.
+A console's cursor is the Kafka offset on its agency's topic, so a reconnect to any replica
+resumes exactly where it stopped: from the ring, or from Kafka when older.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ class Entry:
 class Subscriber(Protocol):
     agency: str
 
-    def offer(self, entry: Entry) -> None: ...
+    def wake(self) -> None: ...
 
 
 @dataclass(slots=True)
@@ -68,7 +70,14 @@ class Feed:
         return True
 
     def after(self, cursor: int) -> list[Entry]:
-        return [e for e in self.ring if e.offset > cursor]
+        # From the right: a live console asks for the last few entries, not the whole ring.
+        out = []
+        for e in reversed(self.ring):
+            if e.offset <= cursor:
+                break
+            out.append(e)
+        out.reverse()
+        return out
 
     def recent(self, n: int) -> list[Entry]:
         return list(self.ring)[-n:] if n else []
@@ -77,11 +86,17 @@ class Feed:
     def latest(self) -> int | None:
         return self.ring[-1].offset if self.ring else None
 
+    @property
+    def position(self) -> int:
+        """Everything up to this offset is in the ring or was consumed before it."""
+        return self.ring[-1].offset if self.ring else self.covered_from - 1
+
 
 @dataclass(frozen=True, slots=True)
 class Backlog:
     gap: tuple[int, int] | None  # [start, end) to read from Kafka before `entries`
     entries: list[Entry]
+    position: int  # live events are those after this offset
 
 
 def parse_entry(offset: int, value: bytes) -> Entry:
@@ -180,7 +195,7 @@ class Hub:
                 metrics.CONSOLE_DUPLICATES.labels(agency).inc()
                 continue
             for sub in list(feed.subscribers):
-                sub.offer(entry)
+                sub.wake()
 
     def subscribe(self, sub: Subscriber, resume_after: int | None) -> Backlog:
         """Registers `sub` for live events and returns what it must be sent first.
@@ -190,11 +205,11 @@ class Hub:
         feed = self.feeds[sub.agency]
         feed.subscribers.add(sub)
         if resume_after is None:
-            return Backlog(None, feed.recent(self.settings.console_window))
+            return Backlog(None, feed.recent(self.settings.console_window), feed.position)
         gap = None
         if resume_after + 1 < feed.covered_from:
             gap = (resume_after + 1, feed.covered_from)
-        return Backlog(gap, feed.after(resume_after))
+        return Backlog(gap, feed.after(resume_after), feed.position)
 
     def unsubscribe(self, sub: Subscriber) -> None:
         self.feeds[sub.agency].subscribers.discard(sub)

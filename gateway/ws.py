@@ -28,43 +28,41 @@ log = logging.getLogger("hotline.gateway")
 router = APIRouter()
 
 AUTH_TIMEOUT_S = 10.0
-QUEUE_SIZE = 2_000
+STATE_WAIT_STEPS = 40  # x 50 ms
+SEND_TIMEOUT_S = 10.0  # a client that takes no data for this long is dropped (and resumes)
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_TRY_AGAIN = 1013  # the client fell behind; it resumes from its cursor
 RECIPIENT_EVENTS = frozenset({"new", "updated", "cancelled", "corroborated", "escalated"})
 
 
 class Connection:
-    """One signed-in socket; the Kafka loop only offers, a task of its own sends."""
+    """One signed-in socket. The Kafka loop only wakes it; its own task pulls and sends."""
 
     def __init__(self, ws: WebSocket, agency: str) -> None:
         self.ws = ws
         self.agency = agency
-        self.queue: asyncio.Queue[Entry | None] = asyncio.Queue(QUEUE_SIZE)
-        self.behind = False
+        self.woken = asyncio.Event()
         self._lock = asyncio.Lock()
         self.last_cursor: int | None = None
 
-    def offer(self, entry: Entry) -> None:
-        if self.behind:
-            return
-        try:
-            self.queue.put_nowait(entry)
-        except asyncio.QueueFull:
-            self.behind = True  # never let one slow console stall the others
-            metrics.CONSOLE_SLOW_CLOSED.labels(self.agency).inc()
-            self.queue = asyncio.Queue(1)
-            self.queue.put_nowait(None)
+    def wake(self) -> None:
+        self.woken.set()
 
     async def send_json(self, message: dict[str, Any]) -> None:
+        await self._send(orjson.dumps(message).decode())
+
+    async def _send(self, text: str) -> None:
         async with self._lock:
-            await self.ws.send_text(orjson.dumps(message).decode())
+            await asyncio.wait_for(self.ws.send_text(text), SEND_TIMEOUT_S)
+
+    async def close(self, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.ws.close(code, reason), 2.0)
 
     async def send_entry(self, entry: Entry) -> None:
         if self.last_cursor is not None and entry.offset <= self.last_cursor:
             return
-        async with self._lock:
-            await self.ws.send_text(entry.payload.decode())
+        await self._send(entry.payload.decode())
         self.last_cursor = entry.offset
         metrics.CONSOLE_PUSHED.labels(self.agency, entry.event).inc()
         if entry.event in RECIPIENT_EVENTS:
@@ -131,26 +129,40 @@ async def _first_message(ws: WebSocket) -> dict[str, Any] | None:
 
 
 async def _pump(conn: Connection, services: Services, backlog: Backlog) -> None:
+    feed = services.hub.feeds[conn.agency]
+    try:
+        await _replay(conn, services, backlog)
+        while True:
+            await conn.woken.wait()
+            conn.woken.clear()
+            cursor = conn.last_cursor if conn.last_cursor is not None else -1
+            if cursor + 1 < feed.covered_from:
+                # So far behind that the ring moved on: resuming reads the rest from Kafka.
+                metrics.CONSOLE_SLOW_CLOSED.labels(conn.agency).inc()
+                await conn.close(CLOSE_TRY_AGAIN, "console fell behind; resume from your cursor")
+                return
+            for entry in feed.after(cursor):
+                await conn.send_entry(entry)
+    except (TimeoutError, KafkaError):
+        # A stuck client, or history unreadable right now: it reconnects and resumes.
+        metrics.CONSOLE_SLOW_CLOSED.labels(conn.agency).inc()
+        await conn.close(CLOSE_TRY_AGAIN, "console connection stalled; resume from your cursor")
+
+
+async def _replay(conn: Connection, services: Services, backlog: Backlog) -> None:
     gap_ids: set[str] = set()
     if backlog.gap is not None:
-        try:
-            older = await services.hub.read_range(conn.agency, *backlog.gap)
-        except (TimeoutError, KafkaError):
-            await conn.ws.close(CLOSE_TRY_AGAIN, "history unavailable right now; resume shortly")
-            return
-        for entry in older:
+        for entry in await services.hub.read_range(conn.agency, *backlog.gap):
             gap_ids.add(entry.event_id)
             await conn.send_entry(entry)
     for entry in backlog.entries:
         if entry.event_id not in gap_ids:
             await conn.send_entry(entry)
+    # Older events outside a fresh sign-in's window are deliberately not sent.
+    conn.last_cursor = max(
+        conn.last_cursor if conn.last_cursor is not None else -1, backlog.position
+    )
     await conn.send_json({"type": "replay_done", "cursor": conn.last_cursor})
-    while True:
-        item = await conn.queue.get()
-        if item is None:
-            await conn.ws.close(CLOSE_TRY_AGAIN, "console fell behind; resume from your cursor")
-            return
-        await conn.send_entry(item)
 
 
 async def _receive(conn: Connection, services: Services) -> None:
@@ -181,7 +193,7 @@ async def _receive(conn: Connection, services: Services) -> None:
 
 async def _ack(conn: Connection, services: Services, msg: dict[str, Any]) -> None:
     alert_id = msg.get("alert_id")
-    raw = services.hub.states.get(alert_id) if isinstance(alert_id, str) else None
+    raw = await _state(services, alert_id) if isinstance(alert_id, str) else None
     state = loads(AlertState, raw) if raw is not None else None
     if state is None or not any(r.agency == conn.agency for r in state.receipts):
         why = f"no alert {alert_id!r} was delivered to {conn.agency}"
@@ -201,6 +213,16 @@ async def _ack(conn: Connection, services: Services, msg: dict[str, Any]) -> Non
         await _error(conn, exc.code, exc.detail, alert_id)
         return
     await conn.send_json({"type": "ack_accepted", "alert_id": cmd.alert_id})
+
+
+async def _state(services: Services, alert_id: str) -> bytes | None:
+    """The alert's state; the delivery can overtake it by milliseconds, so wait a little."""
+    for _ in range(STATE_WAIT_STEPS):
+        raw = services.hub.states.get(alert_id)
+        if raw is not None:
+            return raw
+        await asyncio.sleep(0.05)
+    return None
 
 
 async def _error(conn: Connection, code: str, detail: str, alert_id: object = None) -> None:
