@@ -28,6 +28,7 @@ def create_app(settings: Settings) -> faust.App:
         web_host=settings.worker_host,
         web_port=settings.worker_port,
         web_in_thread=False,
+        datadir=str(settings.data_dir / "worker"),
         key_serializer="raw",
         value_serializer="raw",
         table_standby_replicas=1,

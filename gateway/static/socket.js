@@ -43,10 +43,12 @@ export class HotlineSocket {
       }
     };
     this.handleOffline = () => {
-      if (this.active && !this.ws) {
-        this.clearTimer("retry");
-        this.setState("offline");
-      }
+      // A socket open across a network loss is usually dead without knowing it: drop it now
+      // rather than wait for the heartbeat, and reconnect (resuming by cursor) when back.
+      if (!this.active) return;
+      if (this.ws) this.drop(4000, "offline");
+      this.clearAll();
+      this.setState("offline");
     };
   }
 
