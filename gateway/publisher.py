@@ -30,8 +30,10 @@ class Publisher:
             bootstrap_servers=self.settings.kafka_bootstrap,
             enable_idempotence=True,
             linger_ms=2,
+            max_batch_size=512 * 1024,  # bulk batches: few, full requests
             max_request_size=16 * 1024 * 1024,
-            request_timeout_ms=int(self.settings.produce_timeout_s * 1000),
+            # The partner's answer is bounded by our own timeout; the client keeps retrying.
+            request_timeout_ms=30_000,
         )
         await producer.start()
         self._producer = producer

@@ -11,14 +11,16 @@ AckCommand     a duty officer's acknowledgement, console -> Kafka -> worker
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Mapping
-from datetime import date
-from typing import Annotated, Any, Literal, cast
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
 import orjson
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -60,6 +62,30 @@ Currency = Annotated[
 Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
 
 
+def _iso(parse: Any, pattern: str, what: str) -> Any:
+    matcher = re.compile(pattern)
+
+    def check(value: Any) -> Any:
+        # pydantic would also read numbers (even "0") as unix times: a partner's date is ISO
+        # text, parsed here (strict mode then sees a date object).
+        if not isinstance(value, str):
+            return value
+        if not matcher.match(value):
+            raise ValueError(f"{what} is written as ISO 8601 text")
+        return parse(value)
+
+    return BeforeValidator(check)
+
+
+IsoDate = Annotated[
+    date, _iso(date.fromisoformat, r"^\d{4}-\d{2}-\d{2}$", "a date (YYYY-MM-DD)")
+]
+IsoDateTime = Annotated[
+    AwareDatetime,
+    _iso(datetime.fromisoformat, r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}", "a time with its zone"),
+]
+
+
 class _Strict(BaseModel):
     # Unknown fields are refused: a misspelt field must not be silently dropped. Strict types
     # (validated in JSON mode, see parse_alert): "5" is not a number, 0 is not a date.
@@ -77,13 +103,13 @@ class Document(_Strict):
 
 class Sighting(_Strict):
     place: Text | None = None
-    at: AwareDatetime | None = None
+    at: IsoDateTime | None = None
 
 
 class WantedPerson(_Strict):
     full_name: Text
     aliases: list[Text] = Field(default_factory=list, max_length=50)
-    date_of_birth: date | None = None
+    date_of_birth: IsoDate | None = None
     nationality: Country | None = None
     documents: list[Document] = Field(default_factory=list, max_length=20)
     offences: list[Text] = Field(default_factory=list, max_length=50)
@@ -129,8 +155,8 @@ class FraudPattern(_Strict):
 class ScamNumber(_Strict):
     number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
     scam_type: Text = "other"
-    first_seen: date | None = None
-    last_seen: date | None = None
+    first_seen: IsoDate | None = None
+    last_seen: IsoDate | None = None
     reports: int | None = Field(default=None, ge=0)
 
 
@@ -148,7 +174,7 @@ class _Envelope(_Strict):
     title: Text
     description: LongText | None = None
     language: Language = "en"
-    expires_at: AwareDatetime | None = None
+    expires_at: IsoDateTime | None = None
 
     @model_validator(mode="after")
     def _envelope_rules(self) -> _Envelope:
@@ -187,7 +213,8 @@ AlertIn = Annotated[
     WantedPersonAlert | FraudPatternAlert | ScamNumberAlert, Field(discriminator="kind")
 ]
 AlertBody = WantedPersonAlert | FraudPatternAlert | ScamNumberAlert
-alert_in_adapter = cast("TypeAdapter[AlertBody]", TypeAdapter(AlertIn))
+_alert_in: Any = AlertIn  # an Annotated union: a type to pydantic, a value to mypy
+alert_in_adapter: TypeAdapter[AlertBody] = TypeAdapter(_alert_in)
 
 
 def parse_alert(data: Any) -> WantedPersonAlert | FraudPatternAlert | ScamNumberAlert:

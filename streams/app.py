@@ -23,6 +23,9 @@ def create_app(settings: Settings) -> faust.App:
         topic_partitions=1,
         topic_replication_factor=settings.replication_factor,
         producer_acks=-1,
+        # Fewer, fuller produce requests: a bulk batch writes several records per alert.
+        producer_linger=0.005,
+        producer_max_batch_size=512 * 1024,
         consumer_auto_offset_reset="earliest",
         processing_guarantee="at_least_once",
         web_host=settings.worker_host,
