@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import subprocess
 from typing import Any
 
 import httpx
 import pytest
 
+from hotline.supervisor import hotline_cmd
 from tests.fixtures.scenarios import scenario
 
 from .stack import Stack, console
@@ -204,3 +206,42 @@ async def test_batch_answers_per_item_in_json_and_ndjson(stack: Stack) -> None:
     async with console(stack, "cn-beijing") as bj:
         ev = await bj.event(doc["items"][0]["alert_id"], "new")
         assert ev["alert"]["lane"] == "bulk"
+
+
+async def test_import_command_posts_a_csv_through_the_bulk_lane(
+    stack: Stack, tmp_path: Any
+) -> None:
+    csv = tmp_path / "numbers.csv"
+    csv.write_text(
+        "number,scam_type,reports\n"
+        + "".join(f"0971 009 {i:03d},investment,{i}\n" for i in range(40))
+        + "not a number,other,1\n"
+    )
+    cmd = hotline_cmd(
+        "import", str(csv), "--url", stack.url, "--key", "demo-partner-vn-hanoi", "--batch", "15"
+    )
+    first = await asyncio.to_thread(
+        subprocess.run, cmd, capture_output=True, text=True, timeout=120
+    )
+    assert first.returncode == 2, first.stderr  # one line was refused, and said so
+    assert "40 accepted, 1 rejected" in first.stdout
+    assert "item 41" in first.stdout and "subject.number" in first.stdout
+    again = await asyncio.to_thread(
+        subprocess.run, cmd, capture_output=True, text=True, timeout=120
+    )
+    assert "40 accepted, 1 rejected" in again.stdout  # the same file twice is a retry
+    async with console(stack, "ru-moscow") as msk:
+        await msk.wait_for(
+            lambda m: (
+                m.get("event") == "new"
+                and m["alert"]["body"]["subject"].get("number") == "0971 009 039"
+            ),
+            timeout=30,
+        )
+        imported = [
+            m
+            for m in msk.events
+            if m["alert"]["body"]["subject"].get("number", "").startswith("0971 009 ")
+        ]
+        assert len({m["alert_id"] for m in imported}) == len(imported) == 40
+        assert {m["alert"]["lane"] for m in imported} == {"bulk"}
