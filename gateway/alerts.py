@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -21,6 +22,7 @@ from . import intake
 from .deps import Partner, Reader, Services, ServicesDep
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
+log = logging.getLogger("hotline.gateway")
 
 REFERENCE_WAIT_S = 3.0
 BATCH_BYTES = 32 * 1024 * 1024
@@ -82,6 +84,7 @@ async def post_alert(request: Request, sender: Partner, services: ServicesDep) -
         topics(services.settings).inbound, record.alert_id.encode(), dumps(record)
     )
     _count(record)
+    log.info("alert accepted", extra={"alert_id": record.alert_id, "sender": sender})
     return Accepted(alert_id=record.alert_id, lane=record.lane)
 
 
@@ -154,6 +157,7 @@ async def post_batch(request: Request, sender: Partner, services: ServicesDep) -
                 )
     done = [r for r in results if r is not None]
     accepted = sum(1 for r in done if r.status == 202)
+    log.info("batch of %d: %d accepted", len(done), accepted, extra={"sender": sender})
     return BatchResult(accepted=accepted, rejected=len(done) - accepted, items=done)
 
 

@@ -63,7 +63,12 @@ def worker() -> None:
     asyncio.run(ensure_topics_with_retry(settings))
     asyncio.set_event_loop(asyncio.new_event_loop())
     app = create_app(settings)
-    Worker(app, loglevel=settings.log_level, quiet=True).execute_from_commandline()
+    Worker(
+        app,
+        loglevel=settings.log_level,
+        quiet=True,
+        logging_config=logs.dict_config(settings.log_level),
+    ).execute_from_commandline()
 
 
 @cli.command()

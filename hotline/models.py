@@ -77,9 +77,7 @@ def _iso(parse: Any, pattern: str, what: str) -> Any:
     return BeforeValidator(check)
 
 
-IsoDate = Annotated[
-    date, _iso(date.fromisoformat, r"^\d{4}-\d{2}-\d{2}$", "a date (YYYY-MM-DD)")
-]
+IsoDate = Annotated[date, _iso(date.fromisoformat, r"^\d{4}-\d{2}-\d{2}$", "a date (YYYY-MM-DD)")]
 IsoDateTime = Annotated[
     AwareDatetime,
     _iso(datetime.fromisoformat, r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}", "a time with its zone"),

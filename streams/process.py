@@ -9,6 +9,7 @@ gateway then recognises as already shown.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,6 +36,8 @@ from streams import cases, dedupe, route
 from streams.enrich import enrich
 
 Table = MutableMapping[str, str]  # JSON text, see streams/cases.py
+# Ids and agencies only: names, numbers and documents never go to the log.
+log = logging.getLogger("hotline.worker")
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +134,18 @@ class Processor:
                 st.escalations[f"{record.alert_id}|{agency}"] = (
                     now + self.escalate_after
                 ).isoformat()
+        level = logging.INFO if record.lane == "urgent" else logging.DEBUG
+        log.log(
+            level,
+            "alert routed to %d recipient(s)",
+            len(targets),
+            extra={
+                "alert_id": record.alert_id,
+                "case_id": case.case_id,
+                "sender": record.sender,
+                "event": event,
+            },
+        )
         if record.lane == "urgent":
             # A bulk import's sender reads per-item status from GET /v1/alerts/{id} (and its
             # import's answers); a console fed a million "delivered" events helps nobody.
@@ -207,6 +222,10 @@ class Processor:
             (cmd.at - receipt.delivered_at).total_seconds()
         )
         st.escalations.pop(f"{cmd.alert_id}|{cmd.agency}", None)
+        log.info(
+            "alert acknowledged",
+            extra={"alert_id": cmd.alert_id, "case_id": cmd.case_id, "agency": cmd.agency},
+        )
         state = _with_receipt(state, receipt.model_copy(update={"acknowledged_at": cmd.at}), now)
         outs = self._store(st, state)
         for agency in (state.alert.sender, cmd.agency):
@@ -248,6 +267,7 @@ class Processor:
                 )
             )
             metrics.ESCALATIONS.labels(agency).inc()
+            log.info("alert escalated", extra={"alert_id": alert_id, "recipient": agency})
         return outs
 
     def unacknowledged(self, st: State) -> dict[str, int]:

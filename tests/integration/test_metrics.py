@@ -134,3 +134,26 @@ async def test_operator_metrics_after_real_traffic(stack: Stack) -> None:
     assert value(wk, "hotline_urgent_unacknowledged", recipient="cn-beijing") >= 1
     assert value(wk, "hotline_ack_latency_seconds_count", recipient="cn-beijing") >= 1
     assert value(wk, "hotline_worker_messages_received_total") >= 5  # Faust's own sensor
+
+
+async def test_logs_are_json_with_ids_and_no_personal_data(stack: Stack) -> None:
+    name, number = "Đinh Thị Bí Mật", "0971 004 321"
+    body = {
+        **person("expected", ["cn-beijing"]),
+        "subject": {"full_name": name, "date_of_birth": "1977-07-07"},
+    }
+    async with console(stack, "cn-beijing") as bj:
+        a = (await asyncio.to_thread(stack.post, "vn-hanoi", body)).json()
+        b = (await asyncio.to_thread(stack.post, "vn-hanoi", scam("HN-LOG-1", number))).json()
+        await bj.event(a["alert_id"], "new")
+        await bj.event(b["alert_id"], "new")
+    await asyncio.sleep(0.5)
+    for component in ("gateway", "worker"):
+        lines = [line for line in stack.log(component).splitlines() if line.startswith("{")]
+        docs = [orjson.loads(line) for line in lines]
+        assert docs and all({"ts", "level", "logger", "msg"} <= d.keys() for d in docs)
+        ids = {d.get("alert_id") for d in docs}
+        assert a["alert_id"] in ids and b["alert_id"] in ids, component
+        text = "\n".join(lines)
+        for secret in (name, number, "+84971004321", "1977-07-07"):
+            assert secret not in text, (component, secret)
