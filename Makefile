@@ -9,8 +9,11 @@ run-quiet:      ## the same, without demo traffic
 	@scripts/setup
 	.venv/bin/hotline up --no-demo
 
-test:           ## every test: unit, real-broker integration, browser
+test:           ## lint and types, then every test: unit, real-broker integration, browser
 	@scripts/setup --browser
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
 	.venv/bin/pytest
 
 unit:           ## the fast tests only (no broker, no browser)
