@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from hotline import metrics
 from hotline.codec import dumps, loads
-from hotline.errors import Conflict, InvalidAlert, NotFound, PayloadTooLarge
+from hotline.errors import Conflict, InvalidAlert, NotFound, PayloadTooLarge, RateLimited
 from hotline.models import AlertRecord, AlertState, Lane, alert_id_for, alert_in_adapter
 from hotline.topics import topics
 
@@ -96,6 +96,13 @@ async def post_batch(request: Request, sender: Partner, services: ServicesDep) -
     items = _items(raw, request.headers.get("content-type", ""))
     if len(items) > settings.max_batch:
         raise PayloadTooLarge(f"at most {settings.max_batch} alerts per batch, got {len(items)}")
+    wait = services.bulk_limits.retry_after(sender, len(items))
+    if wait:
+        metrics.ALERTS_REJECTED.labels(sender, "rate_limited").inc(len(items))
+        raise RateLimited(
+            f"{sender} is over its bulk rate ({settings.partner_bulk_items_per_s:.0f} alerts/s)",
+            retry_after=wait,
+        )
     now = datetime.now(UTC)
     results: list[BatchItem | None] = [None] * len(items)
     pending: dict[str, list[tuple[int, AlertRecord]]] = {}

@@ -22,6 +22,7 @@ class Services:
     publisher: Publisher
     hub: Hub
     partner_limits: RateLimits
+    bulk_limits: RateLimits
 
 
 def get_services(request: Request) -> Services:

@@ -101,15 +101,12 @@ class Backlog:
 
 def parse_entry(offset: int, value: bytes) -> Entry:
     doc = orjson.loads(value)
-    doc["cursor"] = offset
     received = datetime.fromisoformat(doc["alert"]["received_at"]).timestamp()
+    # The worker's JSON object never carries a cursor: append it instead of re-serializing
+    # every event (this loop is the gateway's hot path during a bulk import).
+    payload = b'%s,"cursor":%d}' % (value.rstrip()[:-1], offset)
     return Entry(
-        offset,
-        doc["event_id"],
-        doc["event"],
-        doc["alert"].get("lane", "urgent"),
-        received,
-        orjson.dumps(doc),
+        offset, doc["event_id"], doc["event"], doc["alert"].get("lane", "urgent"), received, payload
     )
 
 

@@ -14,17 +14,18 @@ class TokenBucket:
     tokens: float = -1.0
     updated: float = field(default_factory=time.monotonic)
 
-    def take(self, now: float | None = None) -> float:
-        """0 if a token was taken, else the seconds until one will be there."""
+    def take(self, now: float | None = None, n: float = 1) -> float:
+        """0 if `n` tokens were taken, else the seconds until they will be there."""
         now = time.monotonic() if now is None else now
+        n = min(n, self.burst)  # more than a full bucket is served by a full bucket
         if self.tokens < 0:
             self.tokens = self.burst
         self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
-        if self.tokens >= 1:
-            self.tokens -= 1
+        if self.tokens >= n:
+            self.tokens -= n
             return 0.0
-        return (1 - self.tokens) / self.rate
+        return (n - self.tokens) / self.rate
 
 
 class RateLimits:
@@ -35,9 +36,9 @@ class RateLimits:
         self.burst = burst
         self._buckets: dict[str, TokenBucket] = {}
 
-    def retry_after(self, key: str) -> int:
+    def retry_after(self, key: str, n: int = 1) -> int:
         bucket = self._buckets.get(key)
         if bucket is None:
             bucket = self._buckets[key] = TokenBucket(self.rate, self.burst)
-        wait = bucket.take()
+        wait = bucket.take(n=n)
         return math.ceil(wait) if wait else 0

@@ -27,8 +27,13 @@ STATIC = Path(__file__).parent / "static"
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    limits = RateLimits(settings.partner_rate_per_s, settings.partner_burst)
-    services = Services(settings, Publisher(settings), Hub(settings), limits)
+    services = Services(
+        settings,
+        Publisher(settings),
+        Hub(settings),
+        RateLimits(settings.partner_rate_per_s, settings.partner_burst),
+        RateLimits(settings.partner_bulk_items_per_s, settings.partner_bulk_burst),
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

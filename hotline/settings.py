@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     batch_produce_timeout_s: float = 30.0
     partner_rate_per_s: float = Field(default=100.0, gt=0)
     partner_burst: int = Field(default=200, ge=1)
+    # Bulk items a partner may post per second: intake paced to what the stream digests, so
+    # an import never starves the gateway's urgent path or its consoles of CPU.
+    partner_bulk_items_per_s: float = Field(default=2_000.0, gt=0)
+    partner_bulk_burst: int = Field(default=10_000, ge=1)
     console_rate_per_s: float = Field(default=20.0, gt=0)
     console_burst: int = Field(default=40, ge=1)
 

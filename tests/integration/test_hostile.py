@@ -71,6 +71,15 @@ def test_partner_rate_limit_answers_429_with_retry_after(stack_factory: Any) -> 
     assert s.post("cn-beijing", {"kind": "scam_number"}).status_code == 422
 
 
+def test_bulk_items_are_paced_per_partner(stack_factory: Any) -> None:
+    s: Stack = stack_factory(HOTLINE_PARTNER_BULK_ITEMS_PER_S="5", HOTLINE_PARTNER_BULK_BURST="20")
+    items = [{"kind": "scam_number"}] * 15
+    url, key = f"{s.url}/v1/alerts/batch", {"Authorization": "Bearer demo-partner-ru-moscow"}
+    assert httpx.post(url, json=items, headers=key).status_code == 200
+    paced = httpx.post(url, json=items, headers=key)
+    assert paced.status_code == 429 and int(paced.headers["retry-after"]) >= 1
+
+
 async def test_oversized_socket_frame_closes_only_that_socket(stack: Stack) -> None:
     async with console(stack, "cn-beijing") as other:
         async with websockets.connect(stack.ws_url, max_size=None) as ws:
