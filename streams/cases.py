@@ -87,6 +87,12 @@ def join(
             alert_ids=[record.alert_id],
         )
         joined = Joined(case, is_new_case=True, corroborated=False)
+    elif record.alert_id in case.alert_ids:
+        # The same record again: a worker killed after the case index became durable but
+        # before the alerts table did. Joining it twice would turn its replayed `new` (which
+        # consoles drop by event id) into a second, different event.
+        corroborated = case.reporters.index(record.sender) > 0
+        joined = Joined(case, is_new_case=False, corroborated=corroborated)
     else:
         corroborated = record.sender not in case.reporters
         case = case.model_copy(

@@ -94,6 +94,23 @@ def test_retry_with_same_content_is_dropped(proc: Processor, st: State) -> None:
     assert proc.submission(rec, st, NOW + timedelta(seconds=1)) == []
 
 
+def test_replay_after_losing_the_alerts_table_repeats_the_same_events(
+    proc: Processor, st: State
+) -> None:
+    # A worker killed after its case index became durable but before its alerts table did
+    # sees the record again: it must produce the very events it produced the first time, so
+    # consoles (which drop repeated event ids) show nothing twice.
+    proc.submission(record("vn-hanoi", scam("S1", "0912 345 678")), st, NOW)
+    rec = record("cn-beijing", scam("B1", "+84 91 234 5678"))
+    first = events(proc.submission(rec, st, NOW))
+    del st.alerts[rec.alert_id]
+    again = events(proc.submission(rec, st, NOW))
+    assert sorted((a, e, d["event_id"]) for a, e, d in again) == sorted(
+        (a, e, d["event_id"]) for a, e, d in first
+    )
+    assert again[0][2]["case"]["alert_ids"].count(rec.alert_id) <= 1
+
+
 def test_reused_source_ref_with_other_content_is_rejected(proc: Processor, st: State) -> None:
     proc.submission(record("vn-hanoi", scam("S1", "0912 345 678")), st, NOW)
     outs = proc.submission(record("vn-hanoi", scam("S1", "0912 345 679")), st, NOW)
