@@ -24,6 +24,7 @@ from streams.app import source_topics
 from streams.errors import dead_letter, retry_writes
 from streams.process import Out, Processor, State
 from streams.staged import Staged
+from streams.turn import Turn
 from streams.watchdog import StallDetector
 
 log = logging.getLogger("hotline.worker")
@@ -43,12 +44,12 @@ def install(app: faust.App, settings: Settings, st: State) -> None:
     indexes = [t for t in staged if t is not st.alerts]
     alerts = [t for t in staged if t is st.alerts]
     # One record (or bulk batch) at a time through process -> send -> commit: a table write
-    # must never become durable on the back of another agent's acknowledged outputs. The lock
-    # is FIFO, so an urgent alert waits for at most the batch in progress.
-    turn = asyncio.Lock()
+    # must never become durable on the back of another agent's acknowledged outputs. Urgent
+    # steps go first, so an urgent alert waits for at most the bulk batch in progress.
+    turn = Turn()
 
-    async def step(work: Callable[[], list[Out]]) -> None:
-        async with turn:
+    async def step(work: Callable[[], list[Out]], *, bulk: bool = False) -> None:
+        async with turn.bulk() if bulk else turn.urgent():
             await send_all(work())
 
     async def send_all(outs: list[Out]) -> None:
@@ -98,7 +99,7 @@ def install(app: faust.App, settings: Settings, st: State) -> None:
     @app.agent(src[t.inbound_bulk], name="bulk-lane")
     async def bulk(stream: Any) -> None:
         async for events in stream.take_events(BULK_BATCH, within=0.05):
-            await step(partial(batch, [e.value for e in events]))
+            await step(partial(batch, [e.value for e in events]), bulk=True)
             handled[t.inbound_bulk] = events[-1].message.offset + 1
 
     def batch(values: list[bytes]) -> list[Out]:
