@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
@@ -55,35 +56,53 @@ class Publisher:
     async def send_many(
         self, topic: str, records: Sequence[tuple[bytes, bytes]], within: float | None = None
     ) -> list[KafkaUnavailable | None]:
-        """One result per record, in order: None once durably written, else the error."""
+        """One result per record, in order: None once durably written, else the error.
+
+        Every record is handed to the producer first and the acknowledgements are awaited
+        together: one task per record would wake thousands of waiters on every drained
+        batch and starve the event loop that also serves urgent POSTs and consoles.
+        """
         if self._producer is None:
             self._errors.inc(len(records))
             return [self._unavailable("the gateway is not connected to Kafka")] * len(records)
         producer = self._producer
-
-        async def one(key: bytes, value: bytes) -> None:
-            fut = await producer.send(topic, value=value, key=key)
-            await fut
-
-        results = await asyncio.gather(
-            *(
-                asyncio.wait_for(one(k, v), within or self.settings.produce_timeout_s)
-                for k, v in records
-            ),
-            return_exceptions=True,
-        )
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (within or self.settings.produce_timeout_s)
+        futures: list[asyncio.Future[Any]] = []
+        try:
+            async with asyncio.timeout_at(deadline):
+                for key, value in records:
+                    futures.append(await producer.send(topic, value=value, key=key))
+        except (KafkaError, TimeoutError) as exc:
+            log.warning("kafka did not take the write: %r", exc)
+        for f in futures:
+            f.add_done_callback(_retrieve)  # a late failure must not warn "never retrieved"
+        if futures:
+            await asyncio.wait(futures, timeout=max(0.0, deadline - loop.time()))
         out: list[KafkaUnavailable | None] = []
-        for r in results:
-            if r is None:
+        for i in range(len(records)):
+            error = _outcome(futures[i]) if i < len(futures) else TimeoutError()
+            if error is None:
                 out.append(None)
-            elif isinstance(r, KafkaError | TimeoutError):
-                self._errors.inc()
-                log.warning("kafka write failed: %r", r)
-                out.append(self._unavailable("Kafka did not confirm the write; retry later"))
-            else:
-                raise r  # a programming error: let the 500 handler log it
+                continue
+            if not isinstance(error, KafkaError | TimeoutError):
+                raise error  # a programming error: let the 500 handler log it
+            self._errors.inc()
+            out.append(self._unavailable("Kafka did not confirm the write; retry later"))
         return out
 
     @staticmethod
     def _unavailable(detail: str) -> KafkaUnavailable:
         return KafkaUnavailable(detail, retry_after=RETRY_AFTER_S)
+
+
+def _outcome(fut: asyncio.Future[Any]) -> BaseException | None:
+    """None once Kafka acknowledged the record; a record still in flight has timed out."""
+    if not fut.done() or fut.cancelled():
+        return TimeoutError()
+    return fut.exception()
+
+
+def _retrieve(fut: asyncio.Future[Any]) -> None:
+    if not fut.cancelled():
+        fut.exception()
