@@ -40,6 +40,14 @@ class Entry:
     received_at: float  # unix time the alert was accepted, for the end-to-end latency metric
     payload: bytes  # the console JSON, cursor included
 
+    @property
+    def urgent(self) -> bool:
+        return self.lane != "bulk"
+
+    def ahead_payload(self) -> bytes:
+        """The event sent before older ones: no cursor, so a resume cannot skip those."""
+        return self.payload[: self.payload.rindex(b',"cursor":')] + b',"cursor":null}'
+
 
 class Subscriber(Protocol):
     agency: str

@@ -33,6 +33,10 @@ SEND_TIMEOUT_S = 10.0  # a client that takes no data for this long is dropped (a
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_TRY_AGAIN = 1013  # the client fell behind; it resumes from its cursor
 RECIPIENT_EVENTS = frozenset({"new", "updated", "cancelled", "corroborated", "escalated"})
+# A console this many events behind (a bulk import outrunning its socket) gets the urgent
+# events among them first; the rest follow in order, in chunks, re-checked for new urgent ones.
+AHEAD_AFTER = 100
+CHUNK = 500
 
 
 class Connection:
@@ -44,6 +48,8 @@ class Connection:
         self.woken = asyncio.Event()
         self._lock = asyncio.Lock()
         self.last_cursor: int | None = None
+        self.ahead: set[int] = set()  # offsets already sent ahead of older events
+        self.scanned = -1  # urgent events up to this offset were sent ahead already
 
     def wake(self) -> None:
         self.woken.set()
@@ -62,8 +68,34 @@ class Connection:
     async def send_entry(self, entry: Entry) -> None:
         if self.last_cursor is not None and entry.offset <= self.last_cursor:
             return
-        await self._send(entry.payload.decode())
+        if entry.offset in self.ahead:
+            self.ahead.discard(entry.offset)  # already on the screen: never send it twice
+        else:
+            await self._send(entry.payload.decode())
+            self._pushed(entry)
         self.last_cursor = entry.offset
+
+    async def send_backlog(self, entries: list[Entry], *, live: bool = False) -> None:
+        """In order, except that a long backlog's urgent events go out first.
+
+        `live`: stop early (leaving `woken` set) when newer events arrive meanwhile, so
+        the caller comes back with them and sends their urgent ones ahead too.
+        """
+        if len(entries) > AHEAD_AFTER:
+            sent_up_to = max(self.scanned, -1 if self.last_cursor is None else self.last_cursor)
+            for entry in entries:
+                if entry.urgent and entry.offset > sent_up_to:
+                    await self._send(entry.ahead_payload().decode())
+                    self.ahead.add(entry.offset)
+                    self._pushed(entry)
+            self.scanned = max(self.scanned, entries[-1].offset)
+        for i in range(0, len(entries), CHUNK):
+            if live and i and self.woken.is_set() and len(entries) - i > AHEAD_AFTER:
+                return
+            for entry in entries[i : i + CHUNK]:
+                await self.send_entry(entry)
+
+    def _pushed(self, entry: Entry) -> None:
         metrics.CONSOLE_PUSHED.labels(self.agency, entry.event).inc()
         if entry.event in RECIPIENT_EVENTS:
             metrics.E2E_LATENCY.labels(entry.lane).observe(
@@ -141,8 +173,7 @@ async def _pump(conn: Connection, services: Services, backlog: Backlog) -> None:
                 metrics.CONSOLE_SLOW_CLOSED.labels(conn.agency).inc()
                 await conn.close(CLOSE_TRY_AGAIN, "console fell behind; resume from your cursor")
                 return
-            for entry in feed.after(cursor):
-                await conn.send_entry(entry)
+            await conn.send_backlog(feed.after(cursor), live=True)
     except (TimeoutError, KafkaError):
         # A stuck client, or history unreadable right now: it reconnects and resumes.
         metrics.CONSOLE_SLOW_CLOSED.labels(conn.agency).inc()
@@ -150,14 +181,12 @@ async def _pump(conn: Connection, services: Services, backlog: Backlog) -> None:
 
 
 async def _replay(conn: Connection, services: Services, backlog: Backlog) -> None:
-    gap_ids: set[str] = set()
+    entries = []
     if backlog.gap is not None:
-        for entry in await services.hub.read_range(conn.agency, *backlog.gap):
-            gap_ids.add(entry.event_id)
-            await conn.send_entry(entry)
-    for entry in backlog.entries:
-        if entry.event_id not in gap_ids:
-            await conn.send_entry(entry)
+        entries = await services.hub.read_range(conn.agency, *backlog.gap)
+    gap_ids = {e.event_id for e in entries}
+    entries += [e for e in backlog.entries if e.event_id not in gap_ids]
+    await conn.send_backlog(entries)
     # Older events outside a fresh sign-in's window are deliberately not sent.
     conn.last_cursor = max(
         conn.last_cursor if conn.last_cursor is not None else -1, backlog.position

@@ -126,6 +126,32 @@ async def test_resume_older_than_the_gateway_ring_reads_kafka(stack: Stack) -> N
         assert got == ids
 
 
+async def test_a_console_far_behind_gets_urgent_events_first(stack: Stack) -> None:
+    async with console(stack, "cn-beijing") as bj:
+        first = await post(stack, "vn-hanoi", urgent(["cn-beijing"], "expected"))
+        cursor = (await bj.event(first, "new"))["cursor"]
+    r = await asyncio.to_thread(
+        __import__("httpx").post,
+        f"{stack.url}/v1/alerts/batch",
+        json=[urgent(["cn-beijing"], "future") for _ in range(150)],
+        headers={"Authorization": "Bearer demo-partner-vn-hanoi"},
+        timeout=60,
+    )
+    bulk = [i["alert_id"] for i in r.json()["items"]]
+    now = await post(stack, "vn-hanoi", urgent(["cn-beijing"], "expected"))
+    async with console(stack, "cn-beijing") as live:
+        await live.event(bulk[-1], "new", timeout=30)
+        await live.event(now, "new", timeout=30)
+    # 151 events behind: the urgent one jumps the bulk import, without a cursor (a resume
+    # from it must not skip the bulk events), and is not sent a second time in order.
+    async with console(stack, "cn-beijing", resume_after=cursor) as bj:
+        news = [m for m in bj.events if m["event"] == "new"]
+        assert news[0]["alert_id"] == now and news[0]["cursor"] is None
+        assert [m["alert_id"] for m in news[1:]] == bulk
+        cursors = [m["cursor"] for m in news[1:]]
+        assert cursors == sorted(set(cursors)) and cursors[0] > cursor
+
+
 async def test_gateway_restart_resumes_without_gap(stack: Stack) -> None:
     async with console(stack, "cn-beijing") as bj:
         a = await post(stack, "vn-hanoi", urgent(["cn-beijing"], "expected"))
