@@ -259,8 +259,9 @@ def _throughput(doc: dict[str, Any]) -> str:
 
 
 def _ratio(value: Any, base: Any) -> str:
-    if not value or not base:
-        return "—"
+    numbers = (int, float)
+    if not isinstance(value, numbers) or not isinstance(base, numbers) or not value or not base:
+        return "—"  # missing, or a phrase such as "lost: 29 of 30 probes"
     return f"{value / base:.2f}"
 
 
