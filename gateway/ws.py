@@ -35,8 +35,8 @@ CLOSE_TRY_AGAIN = 1013  # the client fell behind; it resumes from its cursor
 RECIPIENT_EVENTS = frozenset({"new", "updated", "cancelled", "corroborated", "escalated"})
 # A console this many events behind (a bulk import outrunning its socket) gets the urgent
 # events among them first; the rest follow in order, in chunks, re-checked for new urgent ones.
-AHEAD_AFTER = 100
-CHUNK = 500
+AHEAD_AFTER = 20
+CHUNK = 20
 
 
 class Connection:
