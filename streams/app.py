@@ -36,10 +36,6 @@ def create_app(settings: Settings) -> faust.App:
         value_serializer="raw",
         table_standby_replicas=1,
         broker_commit_every=500,
-        # An urgent record fetched after a bulk fetch result is handed out only once that
-        # result is drained, at the bulk lane's pace: keep fetch results and polls short.
-        broker_max_poll_records=100,
-        consumer_max_fetch_size=64 * 1024,
         # A SIGKILLed worker's partitions move on after this long (Faust's default is 60 s).
         broker_session_timeout=10.0,
         broker_heartbeat_interval=2.0,
