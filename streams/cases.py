@@ -91,7 +91,7 @@ def join(
         # The same record again: a worker killed after the case index became durable but
         # before the alerts table did. Joining it twice would turn its replayed `new` (which
         # consoles drop by event id) into a second, different event.
-        corroborated = case.reporters.index(record.sender) > 0
+        corroborated = record.sender in case.reporters[1:]
         joined = Joined(case, is_new_case=False, corroborated=corroborated)
     else:
         corroborated = record.sender not in case.reporters
