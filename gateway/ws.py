@@ -49,7 +49,6 @@ class Connection:
         self._lock = asyncio.Lock()
         self.last_cursor: int | None = None
         self.ahead: set[int] = set()  # offsets already sent ahead of older events
-        self.scanned = -1  # urgent events up to this offset were sent ahead already
 
     def wake(self) -> None:
         self.woken.set()
@@ -82,13 +81,12 @@ class Connection:
         the caller comes back with them and sends their urgent ones ahead too.
         """
         if len(entries) > AHEAD_AFTER:
-            sent_up_to = max(self.scanned, -1 if self.last_cursor is None else self.last_cursor)
+            cursor = -1 if self.last_cursor is None else self.last_cursor
             for entry in entries:
-                if entry.urgent and entry.offset > sent_up_to:
+                if entry.urgent and entry.offset > cursor and entry.offset not in self.ahead:
                     await self._send(entry.ahead_payload().decode())
                     self.ahead.add(entry.offset)
                     self._pushed(entry)
-            self.scanned = max(self.scanned, entries[-1].offset)
         for i in range(0, len(entries), CHUNK):
             if live and i and self.woken.is_set() and len(entries) - i > AHEAD_AFTER:
                 return
