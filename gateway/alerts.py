@@ -12,10 +12,11 @@ import orjson
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
-from hotline import metrics
-from hotline.codec import dumps, loads
+from hotline import handling, metrics
+from hotline import need_to_know as ntk
+from hotline.codec import dumps
 from hotline.errors import Conflict, InvalidAlert, NotFound, PayloadTooLarge, RateLimited
-from hotline.models import AlertRecord, AlertState, Lane, alert_id_for, alert_in_adapter
+from hotline.models import AlertRecord, AlertView, Lane, alert_id_for, alert_in_adapter
 from hotline.topics import topics
 
 from . import intake
@@ -24,7 +25,6 @@ from .deps import Partner, Reader, Services, ServicesDep
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 log = logging.getLogger("hotline.gateway")
 
-REFERENCE_WAIT_S = 3.0
 BATCH_BYTES = 32 * 1024 * 1024
 
 
@@ -79,10 +79,12 @@ async def post_alert(request: Request, sender: Partner, services: ServicesDep) -
     prior = _prior(services, record)
     if prior is not None:
         return prior
-    await _await_reference(services, record)
+    _check_follow_up(services, record, {})
+    value = dumps(record)
     await services.publisher.send(
-        topics(services.settings).inbound, record.alert_id.encode(), dumps(record)
+        topics(services.settings).inbound, record.alert_id.encode(), value
     )
+    services.hub.note_accepted(record.alert_id, value)
     _count(record)
     log.info("alert accepted", extra={"alert_id": record.alert_id, "sender": sender})
     return Accepted(alert_id=record.alert_id, lane=record.lane)
@@ -117,7 +119,7 @@ async def post_batch(request: Request, sender: Partner, services: ServicesDep) -
             urgent = isinstance(item, dict) and item.get("urgency") == "immediate"
             lane: Lane = "urgent" if urgent else "bulk"
             record = intake.accept(item, sender, settings, now, lane)
-            _check_reference_known(services, record, in_batch)
+            _check_follow_up(services, record, in_batch)
         except (InvalidAlert, Conflict) as exc:
             metrics.ALERTS_REJECTED.labels(sender, exc.code).inc()
             results[i] = BatchItem(
@@ -145,13 +147,15 @@ async def post_batch(request: Request, sender: Partner, services: ServicesDep) -
         topic = t.inbound if record.lane == "urgent" else t.inbound_bulk
         pending.setdefault(topic, []).append((i, record))
     for topic, entries in pending.items():
+        values = [dumps(r) for _, r in entries]
         errors = await services.publisher.send_many(
             topic,
-            [(r.alert_id.encode(), dumps(r)) for _, r in entries],
+            [(r.alert_id.encode(), v) for (_, r), v in zip(entries, values, strict=True)],
             within=settings.batch_produce_timeout_s,
         )
-        for (i, record), error in zip(entries, errors, strict=True):
+        for (i, record), value, error in zip(entries, values, errors, strict=True):
             if error is None:
+                services.hub.note_accepted(record.alert_id, value)
                 _count(record)
                 results[i] = BatchItem(index=i, status=202, alert_id=record.alert_id)
             else:
@@ -170,15 +174,16 @@ async def post_batch(request: Request, sender: Partner, services: ServicesDep) -
 
 @router.get(
     "/{alert_id}",
-    response_model=AlertState,
+    response_model=AlertView,
     responses={404: {"description": "Unknown, or not yours"}},
 )
 async def get_alert(alert_id: str, agency: Reader, services: ServicesDep) -> Response:
-    """An alert and its delivery state; only its sender and recipients may read it."""
-    raw = services.hub.states.get(alert_id)
-    if raw is None or not loads(AlertState, raw).visible_to(agency):
+    """An alert and its delivery state, as much of it as the caller may see."""
+    state = services.hub.state(alert_id)
+    view = ntk.alert_view(agency, state) if state is not None else None
+    if view is None:
         raise NotFound(f"no alert {alert_id!r} visible to {agency}")
-    return Response(raw, media_type="application/json")
+    return Response(dumps(view), media_type="application/json")
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -233,15 +238,17 @@ def _items(raw: bytes, content_type: str) -> list[Any]:
 
 def _prior(services: Services, record: AlertRecord) -> Accepted | None:
     """A retry gets the same answer; reusing a source_ref for other content is a conflict."""
-    raw = services.hub.states.get(record.alert_id)
-    if raw is None:
+    prior = services.hub.state(record.alert_id)
+    if prior is None:
         return None
-    prior = loads(AlertState, raw)
     if prior.alert.content_hash != record.content_hash:
         raise Conflict(
             f"source_ref {record.body.source_ref!r} was already used for different content",
             alert_id=record.alert_id,
         )
+    if prior.status == "rejected":  # the same content would be rejected again
+        why = f"this alert was rejected: {prior.reason}"
+        raise InvalidAlert(why, errors=[{"field": "body", "message": why, "type": "rejected"}])
     return Accepted(
         alert_id=record.alert_id,
         status=prior.status,
@@ -251,51 +258,22 @@ def _prior(services: Services, record: AlertRecord) -> Accepted | None:
     )
 
 
-def _check_reference_known(
+def _check_follow_up(
     services: Services, record: AlertRecord, in_batch: dict[str, AlertRecord]
 ) -> None:
+    """Refuses at once a follow-up that would widen a routed alert's handling.
+
+    One whose alert is not routed yet (still in a lane, or earlier in this batch) is checked
+    by the stream, which also makes it wait for that alert: never a 422 for a lag.
+    """
     body = record.body
     if body.references is None:
         return
     ref_id = alert_id_for(record.sender, body.references)
-    if ref_id not in services.hub.states and ref_id not in in_batch:
-        raise InvalidAlert(
-            _unknown_reference(body.references),
-            errors=[
-                {
-                    "field": "references",
-                    "message": _unknown_reference(body.references),
-                    "type": "reference",
-                }
-            ],
-        )
-
-
-async def _await_reference(services: Services, record: AlertRecord) -> None:
-    """An update may follow its alert by milliseconds: give the state view time to catch up."""
-    body = record.body
-    if body.references is None:
+    ref = None if ref_id in in_batch else services.hub.state(ref_id)
+    if ref is None or ref.status in ("accepted", "rejected"):
         return
-    ref_id = alert_id_for(record.sender, body.references)
-    deadline = time.monotonic() + REFERENCE_WAIT_S
-    while ref_id not in services.hub.states:
-        if time.monotonic() > deadline:
-            metrics.ALERTS_REJECTED.labels(record.sender, "unknown_reference").inc()
-            raise InvalidAlert(
-                _unknown_reference(body.references),
-                errors=[
-                    {
-                        "field": "references",
-                        "message": _unknown_reference(body.references),
-                        "type": "reference",
-                    }
-                ],
-            )
-        await asyncio.sleep(0.05)
-
-
-def _unknown_reference(ref: str) -> str:
-    return f"references {ref!r}, which is not an alert this agency sent"
+    handling.of_follow_up(body, ref.alert.body.tlp, [r.agency for r in ref.receipts])
 
 
 def _count(record: AlertRecord) -> None:

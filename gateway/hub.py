@@ -23,6 +23,8 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from hotline import metrics
+from hotline.codec import loads
+from hotline.models import AlertRecord, AlertState
 from hotline.settings import Settings
 from hotline.topics import topics
 
@@ -126,6 +128,8 @@ class Hub:
         self._by_topic = {f.topic: (a, f) for a, f in self.feeds.items()}
         self._state_topic = t.alert_state
         self.states: dict[str, bytes] = {}  # alert_id -> AlertState JSON (compacted topic view)
+        # alert_id -> AlertRecord JSON: written by this gateway, not yet processed by the stream
+        self.accepted: dict[str, bytes] = {}
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -174,13 +178,34 @@ class Hub:
             for tp, records in batches.items():
                 if tp.topic == self._state_topic:
                     for r in records:
+                        key = r.key.decode()
+                        self.accepted.pop(key, None)
                         if r.value is None:
-                            self.states.pop(r.key.decode(), None)
+                            self.states.pop(key, None)
                         else:
-                            self.states[r.key.decode()] = r.value
+                            self.states[key] = r.value
                     continue
                 agency, feed = self._by_topic[tp.topic]
                 self._dispatch(agency, feed, ((r.offset, r.value) for r in records))
+
+    def note_accepted(self, alert_id: str, record: bytes) -> None:
+        """Kafka holds the alert: until the stream has processed it, it reads as accepted."""
+        if alert_id not in self.states:
+            self.accepted[alert_id] = record
+
+    def known(self, alert_id: str) -> bool:
+        return alert_id in self.states or alert_id in self.accepted
+
+    def state(self, alert_id: str) -> AlertState | None:
+        """The stored state of an alert (internal: pass it through need_to_know)."""
+        raw = self.states.get(alert_id)
+        if raw is not None:
+            return loads(AlertState, raw)
+        accepted = self.accepted.get(alert_id)
+        if accepted is None:
+            return None
+        record = loads(AlertRecord, accepted)
+        return AlertState(alert=record, status="accepted", updated_at=record.received_at)
 
     async def _report_lag(self, consumer: AIOKafkaConsumer) -> None:
         for tp in consumer.assignment():

@@ -3,9 +3,15 @@
 AlertIn        what a partner posts (one of three kinds, discriminated by `kind`)
 AlertRecord    an accepted alert: AlertIn plus what the hotline assigned; the inbound
                Kafka record, and (enriched, with its case) what a console receives
+CaseRecord     a case as the stream stores it: every report with its audience (internal)
+CaseView       a case as one viewer may see it (built by hotline.need_to_know only)
+AlertState     the alert, its delivery state and full case: compacted topic (internal)
+AlertView      what one viewer may see of an AlertState: GET /v1/alerts/{id}
 ConsoleEvent   one message on an agency's delivery topic = one console notification
-AlertState     the alert and its delivery state: compacted topic, GET /v1/alerts/{id}
 AckCommand     a duty officer's acknowledgement, console -> Kafka -> worker
+
+Internal models never leave the system: every outward view goes through
+`hotline.need_to_know`.
 """
 
 from __future__ import annotations
@@ -167,8 +173,10 @@ class _Envelope(_Strict):
     references: Ref | None = None
     severity: Severity
     urgency: Urgency
-    tlp: Tlp = "amber"
-    recipients: list[AgencyId] = Field(default_factory=list, max_length=50)
+    # None on a follow-up: keep the referenced alert's handling (see hotline.handling);
+    # an alert without them is amber to every partner.
+    tlp: Tlp | None = None
+    recipients: list[AgencyId] | None = Field(default=None, max_length=50)
     title: Text
     description: LongText | None = None
     language: Language = "en"
@@ -184,9 +192,9 @@ class _Envelope(_Strict):
             )
         if self.references is not None and self.references == self.source_ref:
             raise ValueError("an alert cannot reference itself")
-        if self.tlp == "red" and not self.recipients:
+        if self.msg_type == "alert" and self.tlp == "red" and not self.recipients:
             raise ValueError("TLP:RED needs explicit 'recipients'")
-        if len(set(self.recipients)) != len(self.recipients):
+        if self.recipients is not None and len(set(self.recipients)) != len(self.recipients):
             raise ValueError("'recipients' lists an agency twice")
         return self
 
@@ -266,6 +274,38 @@ class AlertRecord(_Strict):
     enrichment: Enrichment | None = None
 
 
+class Report(_Strict):
+    """One alert in a case, with everyone who may see it (its sender first)."""
+
+    alert_id: str
+    sender: str
+    audience: list[str]  # the sender, then the agencies it was routed to
+    at: AwareDatetime
+
+
+# Stored by the stream (cases table, alert-state topic); never sent out as it is.
+class CaseRecord(_Strict):
+    case_id: str
+    kind: Kind
+    opened_at: AwareDatetime
+    updated_at: AwareDatetime
+    state: Literal["open", "cancelled"] = "open"
+    reports: list[Report]
+    # related case id -> who could see that case when the link was made. Audiences only
+    # grow, so an old snapshot can hide a related case from a viewer but never show one.
+    related: dict[str, list[str]] = Field(default_factory=dict)
+
+    def report(self, alert_id: str) -> Report | None:
+        return next((r for r in self.reports if r.alert_id == alert_id), None)
+
+    def audience(self) -> list[str]:
+        out: list[str] = []
+        for r in self.reports:
+            out += [a for a in r.audience if a not in out]
+        return out
+
+
+# A case as one agency may see it: only the reports sent by or routed to it.
 class CaseView(_Strict):
     case_id: str
     kind: Kind
@@ -300,17 +340,27 @@ class ConsoleEvent(_Strict):
     cursor: int | None = None
 
 
-# Compacted topic keyed by alert_id; the gateway serves it at GET /v1/alerts/{alert_id}.
+AlertStatus = Literal["accepted", "delivered", "updated", "cancelled", "rejected"]
+
+
+# Compacted topic keyed by alert_id (internal: every receipt, the whole case).
 class AlertState(_Strict):
     alert: AlertRecord
-    status: Literal["accepted", "delivered", "updated", "cancelled", "rejected"]
+    status: AlertStatus
+    receipts: list[Receipt] = Field(default_factory=list)
+    case: CaseRecord | None = None
+    reason: str | None = None
+    updated_at: AwareDatetime
+
+
+# GET /v1/alerts/{alert_id}: what the asking agency may see of an AlertState.
+class AlertView(_Strict):
+    alert: AlertRecord
+    status: AlertStatus
     receipts: list[Receipt] = Field(default_factory=list)
     case: CaseView | None = None
     reason: str | None = None
     updated_at: AwareDatetime
-
-    def visible_to(self, agency: str) -> bool:
-        return agency == self.alert.sender or any(r.agency == agency for r in self.receipts)
 
 
 # Console -> gateway -> acks topic -> worker.

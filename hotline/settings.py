@@ -12,13 +12,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hotline.models import Kind
 
 DEMO_PARTNER_PREFIX = "demo-partner-"
 DEMO_OFFICER_PREFIX = "demo-officer-"
+# Keys the ids the hotline derives (case ids); production refuses this published one.
+DEMO_ID_SECRET = "demo-id-secret-not-for-production"  # noqa: S105 - published on purpose
 
 
 def digest(secret: str) -> str:
@@ -90,6 +92,15 @@ class Settings(BaseSettings):
     console_rate_per_s: float = Field(default=20.0, gt=0)
     console_burst: int = Field(default=40, ge=1)
 
+    # Keys derived ids so that none can be computed from a guessed source_ref.
+    id_secret: SecretStr = SecretStr(DEMO_ID_SECRET)
+    # The largest Kafka record any producer writes and any topic takes; intake refuses an
+    # alert whose enriched form would not leave room for its case within it.
+    max_record_bytes: int = Field(default=1_000_000, ge=64 * 1024)
+    # A follow-up whose alert has not reached the stream yet waits this long for it (the
+    # alert may be queued behind an import in the bulk lane) before it is rejected.
+    follow_up_wait_seconds: float = Field(default=3600.0, gt=0)
+
     @model_validator(mode="after")
     def _enforce_non_demo_secrets(self) -> Settings:
         demo = self._demo_digests()
@@ -103,6 +114,10 @@ class Settings(BaseSettings):
                 )
             if any(d in demo for d in configured):
                 raise ValueError("production mode refuses the demo credentials")
+            if self.id_secret.get_secret_value() == DEMO_ID_SECRET:
+                raise ValueError(
+                    "production mode needs its own HOTLINE_ID_SECRET (the demo one is published)"
+                )
         if any(not d.startswith("sha256:") for d in configured):
             raise ValueError("keys and tokens are configured as 'sha256:<hex>' digests only")
         known = {a.id for a in self.agencies}
@@ -144,6 +159,15 @@ class Settings(BaseSettings):
         if not configured and self.mode == "dev":
             return {digest(demo_prefix + a): a for a in self.agency_ids}
         return {d: agency for agency, ds in configured.items() for d in ds}
+
+    @cached_property
+    def id_key(self) -> bytes:
+        return self.id_secret.get_secret_value().encode()
+
+    @property
+    def intake_record_bytes(self) -> int:
+        """What an enriched alert may take of a record; the rest is for its case."""
+        return self.max_record_bytes // 2
 
     def may_send(self, sender: str, recipient: str, kind: Kind) -> bool:
         if sender == recipient:

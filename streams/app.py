@@ -26,6 +26,8 @@ def create_app(settings: Settings) -> faust.App:
         # Fewer, fuller produce requests: a bulk batch writes several records per alert.
         producer_linger=0.005,
         producer_max_batch_size=512 * 1024,
+        # The one record size limit every producer and topic agrees on (hotline.settings).
+        producer_max_request_size=settings.max_record_bytes,
         consumer_auto_offset_reset="earliest",
         processing_guarantee="at_least_once",
         web_host=settings.worker_host,
@@ -50,6 +52,7 @@ def create_app(settings: Settings) -> faust.App:
             links=_table(app, "links"),
         ),
         escalations=_table(app, "escalations"),
+        parked=_table(app, "parked"),
     )
     from streams import agents  # noqa: PLC0415 - agents need the app object first
 

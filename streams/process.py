@@ -11,24 +11,27 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import orjson
 from prometheus_client import Counter
 
 from hotline import metrics
+from hotline import need_to_know as ntk
 from hotline.codec import dumps, loads
 from hotline.errors import InvalidAlert
+from hotline.handling import Handling, of_alert, of_follow_up
 from hotline.models import (
     AckCommand,
+    AlertBody,
     AlertRecord,
     AlertState,
-    CaseView,
-    ConsoleEvent,
+    CaseRecord,
     EventName,
     Receipt,
+    Report,
     alert_id_for,
-    event_id_for,
 )
 from hotline.settings import Settings
 from hotline.topics import topics
@@ -53,10 +56,21 @@ class State:
     cases: cases.CaseTables
     # "alert_id|agency" -> ISO deadline, or ESCALATED once past it: immediate alerts awaiting ack
     escalations: Table
+    # referenced alert_id -> [[follow-up AlertRecord JSON, ISO time parked], ...]: follow-ups
+    # that reached the stream before the alert they reference (another lane, a lag).
+    parked: Table = field(default_factory=dict)
 
     def tables(self) -> list[Table]:
         c = self.cases
-        return [self.alerts, c.cases, c.fingerprints, c.persons, c.links, self.escalations]
+        return [
+            self.alerts,
+            c.cases,
+            c.fingerprints,
+            c.persons,
+            c.links,
+            self.escalations,
+            self.parked,
+        ]
 
 
 ESCALATED = "escalated"
@@ -68,10 +82,22 @@ class Processor:
         self.topics = topics(settings)
         self.ttl = timedelta(days=settings.case_ttl_days)
         self.escalate_after = timedelta(seconds=settings.escalation_seconds)
+        self.follow_up_wait = timedelta(seconds=settings.follow_up_wait_seconds)
 
     # --- alerts ---------------------------------------------------------------------------
 
     def submission(self, record: AlertRecord, st: State, now: datetime) -> list[Out]:
+        outs = self._submit(record, st, now)
+        # Follow-ups that arrived first (an immediate cancel of a bulk alert) come right after
+        # what they reference, once it is in the table.
+        waiting = st.parked.get(record.alert_id)
+        if waiting is not None and record.alert_id in st.alerts:
+            del st.parked[record.alert_id]
+            for raw, _ in orjson.loads(waiting):
+                outs += self.submission(loads(AlertRecord, raw), st, now)
+        return outs
+
+    def _submit(self, record: AlertRecord, st: State, now: datetime) -> list[Out]:
         seen, _ = dedupe.check(record, st.alerts)
         if seen is dedupe.Seen.RETRY:
             metrics.DUPLICATES.labels(record.body.kind).inc()
@@ -80,29 +106,44 @@ class Processor:
             return self._reject(
                 record, st, now, "source_ref was already used for different content", store=False
             )
+        body = record.body
+        ref: AlertState | None = None
+        if body.references is not None:
+            ref_raw = st.alerts.get(alert_id_for(record.sender, body.references))
+            if ref_raw is None:
+                return self._park(record, st, now)
+            ref = loads(AlertState, ref_raw)
+            if ref.status == "rejected":
+                return self._reject(
+                    record, st, now, f"references '{body.references}', which was rejected"
+                )
         try:
-            enrichment = enrich(record.body, self.settings.agency(record.sender).country)
+            enrichment = enrich(body, self.settings.agency(record.sender).country)
+            handling = (
+                of_alert(body)
+                if ref is None
+                else of_follow_up(body, ref.alert.body.tlp, [r.agency for r in ref.receipts])
+            )
         except InvalidAlert as exc:
             return self._reject(record, st, now, exc.detail)
 
-        body = record.body
+        targets = route.recipients(self.settings, record.sender, body.kind, handling)
         outs: list[Out] = []
-        if body.msg_type == "alert":
-            joined = cases.join(st.cases, record, enrichment, now, self.ttl)
+        if ref is None:
+            joined = cases.join(
+                st.cases,
+                record,
+                enrichment,
+                now,
+                self.ttl,
+                audience=targets,
+                key=self.settings.id_key,
+            )
             case = joined.case
-            event: EventName = "corroborated" if joined.corroborated else "updated"
             if joined.corroborated:
                 metrics.CORROBORATIONS.labels(body.kind).inc()
         else:
-            assert body.references is not None
-            ref_raw = st.alerts.get(alert_id_for(record.sender, body.references))
-            if ref_raw is None:
-                return self._reject(
-                    record, st, now, f"references unknown alert '{body.references}'"
-                )
-            ref = loads(AlertState, ref_raw)
-            case = self._follow_up(st, ref, record, now)
-            event = "cancelled" if body.msg_type == "cancel" else "updated"
+            case = self._follow_up(st, ref, record, now, targets)
             ref_status = "cancelled" if body.msg_type == "cancel" else "updated"
             ref = ref.model_copy(update={"status": ref_status, "updated_at": now})
             if body.msg_type == "cancel":
@@ -110,27 +151,31 @@ class Processor:
                     st.escalations.pop(f"{ref.alert.alert_id}|{r.agency}", None)
             outs += self._store(st, ref)
 
-        processed = record.model_copy(update={"case_id": case.case_id, "enrichment": enrichment})
-        targets = route.recipients(
-            self.settings, record.sender, body.kind, body.tlp, body.recipients
+        processed = record.model_copy(
+            update={
+                "case_id": case.case_id,
+                "enrichment": enrichment,
+                "body": _handled(body, handling),
+            }
         )
         receipts = [Receipt(agency=a, delivered_at=now) for a in targets]
         state = AlertState(
             alert=processed,
             status="delivered" if targets else "accepted",
             receipts=receipts,
-            case=self._case_for(st, case, record.sender, extra=state_hint(processed, receipts)),
+            case=case,
             updated_at=now,
         )
         outs += self._store(st, state)
         for agency in targets:
-            seen_by = self._case_for(st, case, agency, extra=state_hint(processed, receipts))
-            # Whoever meets the case for the first time gets it as new, whatever its history.
-            first_sight = body.msg_type == "alert" and seen_by.alert_ids == [record.alert_id]
-            agency_event: EventName = "new" if first_sight else event
-            outs.append(self._event(agency, agency_event, state, now, case=seen_by))
+            agency_event = ntk.event_name(agency, case, record.alert_id, body.msg_type)
+            outs += self._event(agency, agency_event, state, now)
             _deliveries(agency, body.kind, agency_event).inc()
-            if body.urgency == "immediate" and agency_event != "cancelled":
+            if (
+                body.urgency == "immediate"
+                and agency_event != "cancelled"
+                and not _expired(processed, now)
+            ):
                 st.escalations[f"{record.alert_id}|{agency}"] = (
                     now + self.escalate_after
                 ).isoformat()
@@ -143,57 +188,76 @@ class Processor:
                 "alert_id": record.alert_id,
                 "case_id": case.case_id,
                 "sender": record.sender,
-                "event": event,
+                "event": body.msg_type,
             },
         )
         if record.lane == "urgent":
             # A bulk import's sender reads per-item status from GET /v1/alerts/{id} (and its
             # import's answers); a console fed a million "delivered" events helps nobody.
-            outs.append(self._event(record.sender, "delivered", state, now, receipts=receipts))
+            outs += self._event(record.sender, "delivered", state, now)
+        return outs
+
+    def _park(self, record: AlertRecord, st: State, now: datetime) -> list[Out]:
+        assert record.body.references is not None
+        ref_id = alert_id_for(record.sender, record.body.references)
+        waiting = orjson.loads(st.parked.get(ref_id, "[]"))
+        raw = dumps(record).decode()
+        if all(r != raw for r, _ in waiting):  # a replayed or retried follow-up waits once
+            st.parked[ref_id] = orjson.dumps([*waiting, [raw, now.isoformat()]]).decode()
+        log.info(
+            "follow-up waits for the alert it references",
+            extra={"alert_id": record.alert_id, "sender": record.sender},
+        )
+        return []
+
+    def expire_parked(self, st: State, now: datetime) -> list[Out]:
+        """Follow-ups whose alert never came: rejected, so the sender hears of it."""
+        outs: list[Out] = []
+        for ref_id, waiting in list(st.parked.items()):
+            entries = orjson.loads(waiting)
+            due = [e for e in entries if datetime.fromisoformat(e[1]) + self.follow_up_wait <= now]
+            if not due:
+                continue
+            rest = [e for e in entries if e not in due]
+            if rest:
+                st.parked[ref_id] = orjson.dumps(rest).decode()
+            else:
+                del st.parked[ref_id]
+            for raw, _ in due:
+                record = loads(AlertRecord, raw)
+                why = (
+                    f"references unknown alert '{record.body.references}' "
+                    f"(not received within {self.follow_up_wait.total_seconds():.0f} s)"
+                )
+                outs += self._reject(record, st, now, why)
         return outs
 
     def _follow_up(
-        self, st: State, ref: AlertState, record: AlertRecord, now: datetime
-    ) -> CaseView:
+        self, st: State, ref: AlertState, record: AlertRecord, now: datetime, targets: list[str]
+    ) -> CaseRecord:
         case_id = ref.alert.case_id
         case = cases.get(st.cases, case_id) if case_id else None
-        if case is None:  # the referenced alert was refused or expired: open a case anew
+        if case is None:  # the referenced alert's case has gone: open a case anew
             return cases.join(
                 st.cases,
                 record,
                 enrich(record.body, self.settings.agency(record.sender).country),
                 now,
                 self.ttl,
+                audience=targets,
+                key=self.settings.id_key,
             ).case
-        update: dict[str, object] = {
-            "updated_at": now,
-            "alert_ids": [*case.alert_ids, record.alert_id],
-        }
-        if record.body.msg_type == "cancel" and case.reporters == [record.sender]:
-            update["state"] = "cancelled"  # only the sole reporter can close a case
-        case = case.model_copy(update=update)
+        report = Report(
+            alert_id=record.alert_id,
+            sender=record.sender,
+            audience=[record.sender, *targets],
+            at=now,
+        )
+        case = cases.add_report(case, report, now)
+        if record.body.msg_type == "cancel" and {r.sender for r in case.reports} == {record.sender}:
+            case = case.model_copy(update={"state": "cancelled"})  # only a sole reporter closes
         cases.put(st.cases, case)
         return case
-
-    def _case_for(
-        self, st: State, case: CaseView, agency: str, extra: dict[str, list[str]]
-    ) -> CaseView:
-        """The case as `agency` may see it: only reports it sent or received (need to know)."""
-        visible: list[str] = []
-        reporters: list[str] = []
-        for alert_id in case.alert_ids:
-            audience = extra.get(alert_id)
-            if audience is None:
-                raw = st.alerts.get(alert_id)
-                if raw is None:
-                    continue
-                s = loads(AlertState, raw)
-                audience = [s.alert.sender, *(r.agency for r in s.receipts)]
-            if agency in audience:
-                visible.append(alert_id)
-                if audience[0] not in reporters:
-                    reporters.append(audience[0])
-        return case.model_copy(update={"alert_ids": visible, "reporters": reporters})
 
     def _reject(
         self, record: AlertRecord, st: State, now: datetime, reason: str, store: bool = True
@@ -201,12 +265,15 @@ class Processor:
         metrics.ALERTS_REJECTED.labels(record.sender, "stream").inc()
         state = AlertState(alert=record, status="rejected", reason=reason, updated_at=now)
         outs = self._store(st, state) if store else []
-        outs.append(
-            self._event(
-                record.sender, "rejected", state, now, reason=reason, salt=record.content_hash
-            )
+        outs += self._event(
+            record.sender, "rejected", state, now, reason=reason, salt=record.content_hash
         )
         return outs
+
+    def unwritable(self, record: AlertRecord, st: State, now: datetime) -> list[Out]:
+        """What a record whose outputs Kafka cannot take leaves: a rejection for its sender."""
+        why = "the alert is too large to deliver once enriched; split it or shorten it"
+        return self._reject(record, st, now, why)
 
     # --- acknowledgements and escalation -----------------------------------------------------
 
@@ -229,11 +296,7 @@ class Processor:
         state = _with_receipt(state, receipt.model_copy(update={"acknowledged_at": cmd.at}), now)
         outs = self._store(st, state)
         for agency in (state.alert.sender, cmd.agency):
-            outs.append(
-                self._event(
-                    agency, "acknowledged", state, now, by=cmd.agency, receipts=state.receipts
-                )
-            )
+            outs += self._event(agency, "acknowledged", state, now, by=cmd.agency)
         return outs
 
     def escalate_due(self, st: State, now: datetime) -> list[Out]:
@@ -255,17 +318,14 @@ class Processor:
                 receipt is None
                 or receipt.acknowledged_at is not None
                 or state.status == "cancelled"
+                or _expired(state.alert, now)  # an expired alert asks nobody to act any more
             ):
                 del st.escalations[key]
                 continue
             state = _with_receipt(state, receipt.model_copy(update={"escalated_at": now}), now)
             outs += self._store(st, state)
-            outs.append(self._event(agency, "escalated", state, now))
-            outs.append(
-                self._event(
-                    state.alert.sender, "escalated", state, now, by=agency, receipts=state.receipts
-                )
-            )
+            outs += self._event(agency, "escalated", state, now)
+            outs += self._event(state.alert.sender, "escalated", state, now, by=agency)
             metrics.ESCALATIONS.labels(agency).inc()
             log.info("alert escalated", extra={"alert_id": alert_id, "recipient": agency})
         return outs
@@ -292,29 +352,16 @@ class Processor:
         state: AlertState,
         now: datetime,
         *,
-        case: CaseView | None = None,
-        receipts: list[Receipt] | None = None,
         by: str | None = None,
         reason: str | None = None,
         salt: str = "",
-    ) -> Out:
-        alert = state.alert
-        # Every field comes from validated models: construct without validating them again.
-        ev = ConsoleEvent.model_construct(
-            type="alert",
-            cursor=None,
-            event=event,
-            event_id=event_id_for(alert.alert_id, agency, event, by or "", salt),
-            alert_id=alert.alert_id,
-            case_id=alert.case_id,
-            at=now,
-            alert=alert,
-            case=case if case is not None else state.case if agency == alert.sender else None,
-            receipts=receipts or [],
-            by=by,
-            reason=reason,
-        )
-        return Out(self.topics.deliveries(agency), alert.alert_id.encode(), dumps(ev))
+    ) -> list[Out]:
+        """The event as `agency` may see it (need to know decides, in one place)."""
+        ev = ntk.console_event(agency, event, state, now, by=by, reason=reason, salt=salt)
+        if ev is None:
+            return []
+        alert_id = state.alert.alert_id
+        return [Out(self.topics.deliveries(agency), alert_id.encode(), dumps(ev))]
 
 
 @functools.cache
@@ -323,9 +370,16 @@ def _deliveries(agency: str, kind: str, event: str) -> Counter:
     return metrics.DELIVERIES.labels(agency, kind, event)
 
 
-def state_hint(record: AlertRecord, receipts: list[Receipt]) -> dict[str, list[str]]:
-    """The audience of the alert being processed, before it is in the table."""
-    return {record.alert_id: [record.sender, *(r.agency for r in receipts)]}
+def _handled(body: AlertBody, handling: Handling) -> AlertBody:
+    """The body as delivered: with the TLP and recipients it was actually handled with."""
+    if body.tlp == handling.tlp and (body.recipients or []) == handling.recipients:
+        return body
+    return body.model_copy(update={"tlp": handling.tlp, "recipients": handling.recipients})
+
+
+def _expired(record: AlertRecord, now: datetime) -> bool:
+    expires = record.body.expires_at
+    return expires is not None and expires <= now
 
 
 def _with_receipt(state: AlertState, receipt: Receipt, now: datetime) -> AlertState:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from hotline.models import Kind, Tlp
+from hotline.handling import Handling
+from hotline.models import Kind
 from hotline.settings import Settings
 
 
-def recipients(
-    settings: Settings, sender: str, kind: Kind, tlp: Tlp, named: list[str]
-) -> list[str]:
-    """Never the sender; TLP:RED only to named agencies (validation already requires names)."""
-    if named:
-        return [a for a in named if settings.may_send(sender, a, kind)]
-    if tlp == "red":
+def recipients(settings: Settings, sender: str, kind: Kind, handling: Handling) -> list[str]:
+    """Never the sender; TLP:RED only to named agencies (validation already requires names).
+
+    A follow-up goes exactly to the audience it inherited or narrowed to, never "to all".
+    """
+    if handling.recipients or handling.inherited:
+        return [a for a in handling.recipients if settings.may_send(sender, a, kind)]
+    if handling.tlp == "red":
         return []
     return [a for a in settings.agency_ids if settings.may_send(sender, a, kind)]
 
