@@ -7,7 +7,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hotline.errors import InvalidAlert
+from hotline.codec import dumps
+from hotline.errors import InvalidAlert, PayloadTooLarge
 from hotline.models import (
     AlertRecord,
     Lane,
@@ -43,11 +44,12 @@ def accept(data: Any, sender: str, settings: Settings, now: datetime, lane: Lane
         body = parse_alert(data)
     except ValidationError as exc:
         raise InvalidAlert("the alert is not valid", errors=error_list(exc.errors())) from None
-    errors = refused_recipients(settings, sender, body.kind, body.recipients)
+    errors = refused_recipients(settings, sender, body.kind, body.recipients or [])
     if errors:
         raise InvalidAlert("the alert names recipients it cannot be sent to", errors=errors)
-    enrich(body, settings.agency(sender).country)  # refuses what the stream could not normalize
-    return AlertRecord(
+    # Refuses what the stream could not normalize.
+    enrichment = enrich(body, settings.agency(sender).country)
+    record = AlertRecord(
         alert_id=alert_id_for(sender, body.source_ref),
         sender=sender,
         received_at=now,
@@ -55,3 +57,17 @@ def accept(data: Any, sender: str, settings: Settings, now: datetime, lane: Lane
         lane=lane,
         body=body,
     )
+    if body.kind != "scam_number":  # a scam number's fields are all short: never too large
+        _check_deliverable_size(record.model_copy(update={"enrichment": enrichment}), settings)
+    return record
+
+
+def _check_deliverable_size(enriched: AlertRecord, settings: Settings) -> None:
+    """Refuses now what the stream could not deliver: enrichment roughly doubles an alert, and
+    every event carries it with its case within one Kafka record."""
+    size = len(dumps(enriched))
+    if size > settings.intake_record_bytes:
+        raise PayloadTooLarge(
+            f"the alert takes {size} bytes once normalized and enriched; at most "
+            f"{settings.intake_record_bytes} can be delivered: split it into smaller alerts"
+        )

@@ -32,7 +32,8 @@ class Publisher:
             enable_idempotence=True,
             linger_ms=2,
             max_batch_size=512 * 1024,  # bulk batches: few, full requests
-            max_request_size=16 * 1024 * 1024,
+            # The one record size limit every producer and topic agrees on (hotline.settings).
+            max_request_size=self.settings.max_record_bytes,
             # The partner's answer is bounded by our own timeout; the client keeps retrying.
             request_timeout_ms=30_000,
         )

@@ -58,6 +58,12 @@ class RateLimited(HotlineError):
     retriable = True
 
 
+class UnwritableRecord(HotlineError):
+    """Kafka refuses an output for good (its size): retrying cannot help; reject the input."""
+
+    code = "unwritable_record"
+
+
 class KafkaUnavailable(HotlineError):
     """The write could not be made durable: the partner must retry, never assume success."""
 

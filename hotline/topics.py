@@ -10,6 +10,8 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from hotline.settings import Settings
 
+RECORD_OVERHEAD = 16 * 1024
+
 
 @dataclass(frozen=True, slots=True)
 class TopicSpec:
@@ -52,7 +54,11 @@ def topics(settings: Settings) -> Topics:
 
 def specs(settings: Settings) -> list[TopicSpec]:
     t = topics(settings)
-    durable = {"min.insync.replicas": str(settings.min_insync_replicas)}
+    durable = {
+        "min.insync.replicas": str(settings.min_insync_replicas),
+        # Room for one record of the agreed size in a batch of its own (headers included).
+        "max.message.bytes": str(settings.max_record_bytes + RECORD_OVERHEAD),
+    }
     # Matching needs the whole case index in one place, so the stream's inputs have one
     # partition (see docs/architecture.md); the bulk lane is separate so urgent alerts never
     # queue behind an import.

@@ -10,18 +10,18 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any
 
 import faust
 
 from hotline import metrics
 from hotline.codec import loads
+from hotline.errors import UnwritableRecord
 from hotline.models import AckCommand, AlertRecord
 from hotline.settings import Settings
 from hotline.topics import topics
 from streams.app import source_topics
-from streams.errors import dead_letter, retry_writes
+from streams.errors import Guard, retry_writes
 from streams.process import Out, Processor, State
 from streams.staged import Staged
 from streams.turn import Turn
@@ -48,9 +48,35 @@ def install(app: faust.App, settings: Settings, st: State) -> None:
     # steps go first, so an urgent alert waits for at most the bulk batch in progress.
     turn = Turn()
 
-    async def step(work: Callable[[], list[Out]], *, bulk: bool = False) -> None:
+    async def step(
+        source: str, values: list[bytes], handle: Callable[[bytes], list[Out]], *, bulk: bool
+    ) -> None:
         async with turn.bulk() if bulk else turn.urgent():
-            await send_all(work())
+            savepoints = [t.savepoint() for t in staged]
+            outs = [out for v in values for out in guarded(source, v, handle)]
+            try:
+                await send_all(outs)
+            except UnwritableRecord:
+                # Kafka refused an output the size check let through (a broker or topic with
+                # a smaller limit): redo the records one by one, so only the culprit is lost
+                # to its sender — rejected and dead-lettered, never silently.
+                for table, savepoint in zip(staged, savepoints, strict=True):
+                    table.rollback(savepoint)
+                for value in values:
+                    await one_by_one(source, value, handle)
+
+    async def one_by_one(source: str, value: bytes, handle: Callable[[bytes], list[Out]]) -> None:
+        savepoints = [t.savepoint() for t in staged]
+        try:
+            await send_all(guarded(source, value, handle))
+        except UnwritableRecord as exc:
+            for table, savepoint in zip(staged, savepoints, strict=True):
+                table.rollback(savepoint)
+            await send_all(failed(source, value, exc, reject=True))
+
+    async def timed_step(work: Callable[[datetime], list[Out]]) -> None:
+        async with turn.urgent():
+            await send_all(work(datetime.now(UTC)))
 
     async def send_all(outs: list[Out]) -> None:
         """Outputs first, durably; only then may the tables remember what caused them."""
@@ -71,16 +97,18 @@ def install(app: faust.App, settings: Settings, st: State) -> None:
         for table in alerts:
             table.commit()
 
+    guard = Guard(
+        staged,
+        t.dead_letter,
+        settings.max_record_bytes,
+        lambda record: processor.unwritable(record, st, datetime.now(UTC)),
+    )
+
     def guarded(source: str, value: bytes, handle: Callable[[bytes], list[Out]]) -> list[Out]:
-        savepoints = [t.savepoint() for t in staged]
-        try:
-            return handle(value)
-        except Exception as exc:  # noqa: BLE001 - one decision point for every failure
-            for table, savepoint in zip(staged, savepoints, strict=True):
-                table.rollback(savepoint)
-            event = faust.current_event()
-            offset = event.message.offset if event is not None else None
-            return [dead_letter(t.dead_letter, source, offset, value, exc)]
+        return guard.run(source, _offset(), value, handle)
+
+    def failed(source: str, value: bytes, exc: BaseException, *, reject: bool) -> list[Out]:
+        return guard.failed(source, _offset(), value, exc, reject=reject)
 
     def submission(value: bytes) -> list[Out]:
         return processor.submission(loads(AlertRecord, value), st, datetime.now(UTC))
@@ -93,22 +121,19 @@ def install(app: faust.App, settings: Settings, st: State) -> None:
     @app.agent(src[t.inbound], name="urgent-lane")
     async def urgent(stream: Any) -> None:
         async for event in stream.events():
-            await step(partial(guarded, t.inbound, event.value, submission))
+            await step(t.inbound, [event.value], submission, bulk=False)
             handled[t.inbound] = event.message.offset + 1
 
     @app.agent(src[t.inbound_bulk], name="bulk-lane")
     async def bulk(stream: Any) -> None:
         async for events in stream.take_events(BULK_BATCH, within=0.05):
-            await step(partial(batch, [e.value for e in events]), bulk=True)
+            await step(t.inbound_bulk, [e.value for e in events], submission, bulk=True)
             handled[t.inbound_bulk] = events[-1].message.offset + 1
-
-    def batch(values: list[bytes]) -> list[Out]:
-        return [out for v in values for out in guarded(t.inbound_bulk, v, submission)]
 
     @app.agent(src[t.acks], name="acks")
     async def acks(stream: Any) -> None:
         async for event in stream.events():
-            await step(partial(guarded, t.acks, event.value, ack))
+            await step(t.acks, [event.value], ack, bulk=False)
             handled[t.acks] = event.message.offset + 1
 
     @app.timer(interval=1.0, name="escalations")  # type: ignore[untyped-decorator]
@@ -118,7 +143,8 @@ def install(app: faust.App, settings: Settings, st: State) -> None:
         active = any(tp.topic == t.inbound for tp in app.assignor.assigned_actives())
         metrics.WORKER_ACTIVE.set(1 if active else 0)
         if active:
-            await step(lambda: processor.escalate_due(st, datetime.now(UTC)))
+            await timed_step(lambda now: processor.escalate_due(st, now))
+            await timed_step(lambda now: processor.expire_parked(st, now))
         counts = processor.unacknowledged(st) if active else {}
         for agency in settings.agency_ids:
             metrics.URGENT_UNACKED.labels(agency).set(counts.get(agency, 0))
@@ -153,3 +179,8 @@ def install(app: faust.App, settings: Settings, st: State) -> None:
         return view.json(body, status=200 if ready else 503)
 
     _ = (urgent, bulk, acks, escalate, watchdog, readyz)
+
+
+def _offset() -> int | None:
+    event = faust.current_event()
+    return event.message.offset if event is not None else None

@@ -3,20 +3,40 @@
 A record the stream cannot process is never dropped silently: it is logged with its
 topic[partition]@offset and written to the dead-letter topic with the error, so an operator
 can inspect and replay it. A failed *write* is different: Kafka will come back, so the
-writer retries until it succeeds and the input offset is not committed meanwhile.
+writer retries until it succeeds and the input offset is not committed meanwhile — unless
+Kafka refuses the record itself (its size), which no retry mends: then the record's table
+writes are rolled back, it is dead-lettered and its sender gets a `rejected` event.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 import orjson
-from aiokafka.errors import KafkaError
+from aiokafka.errors import (
+    KafkaError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+)
+from faust.exceptions import ProducerSendError
+from pydantic import ValidationError
 
 from hotline import metrics
+from hotline.codec import loads
+from hotline.errors import UnwritableRecord
+from hotline.models import AlertRecord
 from streams.process import Out
+from streams.staged import Staged
+
+# What Kafka refuses for the record itself, whatever the retries.
+REFUSED = (MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError)
+# A dead letter carries at most this much of the failed record (it must fit in one itself).
+DEAD_LETTER_VALUE_CHARS = 64 * 1024
+# Partition, key, timestamp and headers of a record, on top of its value.
+RECORD_OVERHEAD = 1024
 
 log = logging.getLogger("hotline.worker")
 
@@ -32,22 +52,87 @@ def dead_letter(
         extra={"topic": source, "offset": offset},
     )
     metrics.DEAD_LETTERS.labels(source).inc()
+    text = value.decode("utf-8", errors="replace")
     doc = {
         "topic": source,
         "offset": offset,
         "error": repr(exc),
-        "value": value.decode("utf-8", errors="replace"),
+        "value": text[:DEAD_LETTER_VALUE_CHARS],
+        "truncated": len(text) > DEAD_LETTER_VALUE_CHARS,
     }
     return Out(dlq_topic, b"", orjson.dumps(doc))
 
 
+def oversized(outs: list[Out], limit: int) -> Out | None:
+    """The first output larger than a record may be, if any."""
+    return next((o for o in outs if len(o.key) + len(o.value) + RECORD_OVERHEAD > limit), None)
+
+
+class Guard:
+    """Runs one record through the stream so that a failure leaves no trace but a clear one.
+
+    The record's outputs, or, if it fails or any output is larger than a record may be: its
+    table writes undone, a dead letter, and for an alert whose outputs can never be written a
+    rejection for its sender (so its retry is answered, not dropped as a duplicate).
+    """
+
+    def __init__(
+        self,
+        tables: Sequence[Staged],
+        dead_letter_topic: str,
+        limit: int,
+        reject: Callable[[AlertRecord], list[Out]],
+    ) -> None:
+        self.tables = tables
+        self.dead_letter_topic = dead_letter_topic
+        self.limit = limit
+        self.reject = reject
+
+    def run(
+        self, source: str, offset: int | None, value: bytes, handle: Callable[[bytes], list[Out]]
+    ) -> list[Out]:
+        savepoints = [t.savepoint() for t in self.tables]
+        try:
+            outs = handle(value)
+            big = oversized(outs, self.limit)
+            if big is None:
+                return outs
+            raise UnwritableRecord(f"an output to {big.topic} takes {len(big.value)} bytes")
+        except Exception as exc:  # noqa: BLE001 - one decision point for every failure
+            for table, savepoint in zip(self.tables, savepoints, strict=True):
+                table.rollback(savepoint)
+            return self.failed(source, offset, value, exc, reject=isinstance(exc, UnwritableRecord))
+
+    def failed(
+        self, source: str, offset: int | None, value: bytes, exc: BaseException, *, reject: bool
+    ) -> list[Out]:
+        outs = [dead_letter(self.dead_letter_topic, source, offset, value, exc)]
+        if reject:
+            try:
+                record = loads(AlertRecord, value)
+            except ValidationError:
+                return outs  # not an alert (an acknowledgement): the dead letter says it all
+            savepoints = [t.savepoint() for t in self.tables]
+            rejection = self.reject(record)
+            if oversized(rejection, self.limit) is None:
+                outs += rejection
+            else:  # even the rejection is too large: the dead letter is the answer
+                for table, savepoint in zip(self.tables, savepoints, strict=True):
+                    table.rollback(savepoint)
+        return outs
+
+
 async def retry_writes(write: Callable[[], Awaitable[None]], *, max_delay: float = 5.0) -> None:
+    """Until Kafka takes the write; UnwritableRecord when it refuses a record for good."""
     delay = 0.1
     while True:
         try:
             await write()
             return
-        except (KafkaError, TimeoutError) as exc:
+        except (KafkaError, TimeoutError, ProducerSendError) as exc:
+            cause = exc.__cause__ if isinstance(exc, ProducerSendError) else exc
+            if isinstance(cause, REFUSED):
+                raise UnwritableRecord(repr(cause)) from exc
             metrics.KAFKA_PRODUCE_ERRORS.labels("worker").inc()
             log.warning("kafka write failed (%r); retrying in %.1fs", exc, delay)
             await asyncio.sleep(delay)
