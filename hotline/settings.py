@@ -2,12 +2,16 @@
 
 Secrets are stored as SHA-256 digests (`sha256:<hex>`), never in plain text. Dev mode, the
 default of the local run, falls back to the clearly marked demo credentials
-(`demo-partner-<agency>` / `demo-officer-<agency>`); production mode refuses them.
+(`demo-partner-<agency>` / `demo-officer-<agency>`); production mode refuses them, and dev mode
+refuses to listen beyond the loopback unless told to.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
+import re
+from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -19,11 +23,24 @@ from hotline.models import Kind
 
 DEMO_PARTNER_PREFIX = "demo-partner-"
 DEMO_OFFICER_PREFIX = "demo-officer-"
+# What `digest()` produces; anything else can never match a presented key.
+DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 def digest(secret: str) -> str:
     """The only form in which a key or token is configured or compared."""
     return "sha256:" + hashlib.sha256(secret.encode()).hexdigest()
+
+
+def is_loopback(host: str) -> bool:
+    """True for an address only this machine can reach (`localhost`, 127.0.0.0/8, ::1)."""
+    host = host.strip().removeprefix("[").removesuffix("]")
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name may resolve to anything
 
 
 class Agency(BaseModel):
@@ -48,6 +65,9 @@ class Settings(BaseSettings):
     )
 
     mode: Literal["dev", "production"] = "dev"
+    # Dev mode accepts the published demo credentials: on a reachable interface that is an
+    # open door, so only a deliberate demo set-up may combine the two.
+    allow_dev_on_network: bool = False
     kafka_bootstrap: str = "127.0.0.1:9092"
     topic_prefix: str = "hotline"
     replication_factor: int = Field(default=1, ge=1)
@@ -92,19 +112,22 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _enforce_non_demo_secrets(self) -> Settings:
+        for var, agency, d in self._configured():
+            if not DIGEST.fullmatch(d):
+                # Not the value itself: a plain key pasted here by mistake must not be logged.
+                raise ValueError(
+                    f"{var} has a malformed digest for {agency}: expected 'sha256:' and 64 "
+                    "lowercase hex digits, as `hotline hash-secret` prints"
+                )
         demo = self._demo_digests()
-        configured = [
-            d for ds in (*self.partner_keys.values(), *self.officer_tokens.values()) for d in ds
-        ]
         if self.mode == "production":
             if not self.partner_keys or not self.officer_tokens:
                 raise ValueError(
                     "production mode needs HOTLINE_PARTNER_KEYS and HOTLINE_OFFICER_TOKENS"
                 )
-            if any(d in demo for d in configured):
+            if any(d in demo for _, _, d in self._configured()):
                 raise ValueError("production mode refuses the demo credentials")
-        if any(not d.startswith("sha256:") for d in configured):
-            raise ValueError("keys and tokens are configured as 'sha256:<hex>' digests only")
+        self._refuse_shared_digests()
         known = {a.id for a in self.agencies}
         unknown = (
             set(self.partner_keys) | set(self.officer_tokens) | set(self.partnerships)
@@ -112,6 +135,59 @@ class Settings(BaseSettings):
         if unknown:
             raise ValueError(f"unknown agencies in configuration: {sorted(unknown)}")
         return self
+
+    @model_validator(mode="after")
+    def _refuse_dev_mode_on_the_network(self) -> Settings:
+        if self.mode != "dev" or self.allow_dev_on_network:
+            return self
+        for var, host in (
+            ("HOTLINE_GATEWAY_HOST", self.gateway_host),
+            ("HOTLINE_WORKER_HOST", self.worker_host),
+        ):
+            if not is_loopback(host):
+                raise ValueError(
+                    f"dev mode accepts the public demo credentials, so it listens on the "
+                    f"loopback only, not {var}={host!r}: set HOTLINE_MODE=production with "
+                    "real keys, or HOTLINE_ALLOW_DEV_ON_NETWORK=true for a demo"
+                )
+        return self
+
+    def _refuse_shared_digests(self) -> None:
+        """Each digest names one agency in one role: otherwise the last one silently wins,
+        or a partner's key opens a console."""
+        seen: dict[str, tuple[str, str]] = {}
+        for var, agency, d in self._effective():
+            if d in seen:
+                other_var, other_agency = seen[d]
+                raise ValueError(
+                    f"one digest is configured twice, in {other_var} for {other_agency} and "
+                    f"in {var} for {agency}: every key and token must be unique to one agency "
+                    "and one role"
+                )
+            seen[d] = (var, agency)
+
+    def _configured(self) -> Iterator[tuple[str, str, str]]:
+        """(environment variable, agency, digest) of every configured key and token."""
+        for var, by_agency in (
+            ("HOTLINE_PARTNER_KEYS", self.partner_keys),
+            ("HOTLINE_OFFICER_TOKENS", self.officer_tokens),
+        ):
+            for agency, ds in by_agency.items():
+                for d in ds:
+                    yield var, agency, d
+
+    def _effective(self) -> Iterator[tuple[str, str, str]]:
+        """Like `_configured`, plus the demo credentials dev mode falls back to."""
+        yield from self._configured()
+        if self.mode != "dev":
+            return
+        for var, configured, prefix in (
+            ("HOTLINE_PARTNER_KEYS", self.partner_keys, DEMO_PARTNER_PREFIX),
+            ("HOTLINE_OFFICER_TOKENS", self.officer_tokens, DEMO_OFFICER_PREFIX),
+        ):
+            if not configured:
+                for a in self.agencies:
+                    yield f"{var} (demo default)", a.id, digest(prefix + a.id)
 
     def _demo_digests(self) -> set[str]:
         return {
