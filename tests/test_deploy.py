@@ -10,7 +10,9 @@ brackets must balance.
 from __future__ import annotations
 
 import json
+import os
 import re
+import shlex
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,9 @@ from typing import Any
 import pytest
 import yaml  # PyYAML, a dev dependency
 from prometheus_client import REGISTRY, CollectorRegistry
+from pydantic import ValidationError
+
+from hotline.settings import DEMO_AGENCIES, Settings, digest
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -383,6 +388,65 @@ def test_dockerfile_builds_a_non_root_hotline_image() -> None:
             assert not SECRET_KEY.search(ln), f"secret-looking build setting: {ln}"
     ignore = DOCKERIGNORE.read_text(encoding="utf-8").split()
     assert "*" in ignore or ".env" in ignore, ".env files must stay out of the build context"
+
+
+def _image_env() -> dict[str, str]:
+    """The `ENV` settings of the Dockerfile's last (runtime) stage."""
+    text = DOCKERFILE.read_text(encoding="utf-8").replace("\\\n", " ")
+    stage = re.split(r"^FROM\s", text, flags=re.MULTILINE)[-1]
+    env: dict[str, str] = {}
+    for line in stage.splitlines():
+        if line.strip().upper().startswith("ENV "):
+            env.update(item.split("=", 1) for item in shlex.split(line.strip()[4:]))
+    return env
+
+
+def _settings_from(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Settings:
+    for name in list(os.environ):
+        if name.startswith("HOTLINE_"):
+            monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return Settings()
+
+
+# Stand-ins for what an operator puts in `.env`: distinct digests, like real ones.
+_SECRETS = {
+    "HOTLINE_PARTNER_KEYS": json.dumps({a.id: [digest(f"p-{a.id}")] for a in DEMO_AGENCIES}),
+    "HOTLINE_OFFICER_TOKENS": json.dumps({a.id: [digest(f"o-{a.id}")] for a in DEMO_AGENCIES}),
+}
+
+
+def _interpolate(value: str) -> str:
+    """Compose's `${VAR}`, `${VAR:?message}` and `${VAR:-default}`, from `_SECRETS`."""
+
+    def one(m: re.Match[str]) -> str:
+        name, op, rest = m.group(1), m.group(2) or "", m.group(3) or ""
+        if name in _SECRETS:
+            return _SECRETS[name]
+        assert op.endswith("-"), f"{name} is required and has no stand-in in this test"
+        return rest
+
+    return re.sub(r"\$\{(\w+)(:?[-?])?([^}]*)\}", one, value)
+
+
+def test_the_image_alone_does_not_run_dev_mode_on_the_network(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    env = _image_env()
+    assert env["HOTLINE_GATEWAY_HOST"] == "0.0.0.0"  # containers listen beyond loopback...
+    assert env["HOTLINE_MODE"] == "production"  # ...so demo keys must not work there
+    with pytest.raises(ValidationError, match="HOTLINE_PARTNER_KEYS"):
+        _settings_from(env, monkeypatch)  # no keys configured: refuses to start
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_services_start_with_the_image_and_compose_settings(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compose_env = {k: _interpolate(v) for k, v in _environment(_services()[name]).items()}
+    settings = _settings_from({**_image_env(), **compose_env}, monkeypatch)
+    assert settings.mode == "production" and not settings.allow_dev_on_network
 
 
 # ---------------------------------------------------------------- Prometheus
