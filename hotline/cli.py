@@ -76,10 +76,12 @@ def gateway() -> None:
     """Run one HTTP + WebSocket gateway against the configured broker."""
     import uvicorn
 
+    from gateway.health import serve_metrics
     from hotline import logs
 
     settings = Settings()
     logs.configure(settings.log_level)
+    serve_metrics(settings)
     uvicorn.run(
         "gateway.main:create_app",
         factory=True,

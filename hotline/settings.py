@@ -2,8 +2,8 @@
 
 Secrets are stored as SHA-256 digests (`sha256:<hex>`), never in plain text. Dev mode, the
 default of the local run, falls back to the clearly marked demo credentials
-(`demo-partner-<agency>` / `demo-officer-<agency>`); production mode refuses them, and dev mode
-refuses to listen beyond the loopback unless told to.
+(`demo-partner-<agency>` / `demo-officer-<agency>` / `demo-operator`); production mode refuses
+them, and dev mode refuses to listen beyond the loopback unless told to.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from hotline.models import Kind
 
 DEMO_PARTNER_PREFIX = "demo-partner-"
 DEMO_OFFICER_PREFIX = "demo-officer-"
+DEMO_OPERATOR_TOKEN = "demo-operator"  # noqa: S105 - public on purpose, refused in production
 # What `digest()` produces; anything else can never match a presented key.
 DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
@@ -81,9 +82,15 @@ class Settings(BaseSettings):
     # agency -> SHA-256 digests of its partner API keys / duty-officer tokens.
     partner_keys: dict[str, list[str]] = Field(default_factory=dict)
     officer_tokens: dict[str, list[str]] = Field(default_factory=dict)
+    # SHA-256 digests of the tokens operators' scrapers send to the gateway's /metrics: it
+    # shows every agency's activity, which no single agency may see.
+    operator_tokens: list[str] = Field(default_factory=list)
 
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8000
+    # Off by default; when set, the gateway also serves /metrics without a token on this port
+    # (same host), for deployments that isolate operators by network instead.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
     worker_host: str = "127.0.0.1"
     worker_port: int = 6066
     worker_id: str = "hotline-worker"
@@ -175,6 +182,8 @@ class Settings(BaseSettings):
             for agency, ds in by_agency.items():
                 for d in ds:
                     yield var, agency, d
+        for d in self.operator_tokens:
+            yield "HOTLINE_OPERATOR_TOKENS", "operators", d
 
     def _effective(self) -> Iterator[tuple[str, str, str]]:
         """Like `_configured`, plus the demo credentials dev mode falls back to."""
@@ -188,13 +197,15 @@ class Settings(BaseSettings):
             if not configured:
                 for a in self.agencies:
                     yield f"{var} (demo default)", a.id, digest(prefix + a.id)
+        if not self.operator_tokens:
+            yield "HOTLINE_OPERATOR_TOKENS (demo default)", "operators", digest(DEMO_OPERATOR_TOKEN)
 
     def _demo_digests(self) -> set[str]:
         return {
             digest(prefix + a.id)
             for a in self.agencies
             for prefix in (DEMO_PARTNER_PREFIX, DEMO_OFFICER_PREFIX)
-        }
+        } | {digest(DEMO_OPERATOR_TOKEN)}
 
     @cached_property
     def agency_ids(self) -> tuple[str, ...]:
@@ -215,6 +226,13 @@ class Settings(BaseSettings):
     @cached_property
     def officer_digests(self) -> dict[str, str]:
         return self._digest_index(self.officer_tokens, DEMO_OFFICER_PREFIX)
+
+    @cached_property
+    def operator_digests(self) -> frozenset[str]:
+        """Who may read /metrics on the partner-facing port; dev mode: the demo token."""
+        if not self.operator_tokens and self.mode == "dev":
+            return frozenset({digest(DEMO_OPERATOR_TOKEN)})
+        return frozenset(self.operator_tokens)
 
     def _digest_index(self, configured: dict[str, list[str]], demo_prefix: str) -> dict[str, str]:
         if not configured and self.mode == "dev":

@@ -172,3 +172,64 @@ def test_production_still_refuses_the_demo_credentials() -> None:
 def test_production_still_needs_keys_and_tokens() -> None:
     message = refused(mode="production")
     assert "HOTLINE_PARTNER_KEYS" in message and "HOTLINE_OFFICER_TOKENS" in message
+
+
+# ---------------------------------------------------------------- operator tokens
+
+
+def test_dev_mode_falls_back_to_the_demo_operator_token() -> None:
+    assert Settings().operator_digests == frozenset({digest("demo-operator")})
+
+
+def test_configured_operator_tokens_replace_the_demo_one() -> None:
+    settings = Settings(operator_tokens=[digest("op-1"), digest("op-2")])
+    assert settings.operator_digests == frozenset({digest("op-1"), digest("op-2")})
+
+
+def test_operator_tokens_come_from_a_json_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOTLINE_OPERATOR_TOKENS", f'["{digest("op-1")}"]')
+    assert Settings().operator_tokens == [digest("op-1")]
+
+
+def test_production_without_operator_tokens_has_none() -> None:
+    assert production().operator_digests == frozenset()
+
+
+def test_production_refuses_the_demo_operator_token() -> None:
+    with pytest.raises(ValidationError, match="demo"):
+        production(operator_tokens=[digest("demo-operator")])
+
+
+@pytest.mark.parametrize("bad", MALFORMED, ids=repr)
+def test_malformed_operator_token_digests_are_refused(bad: str) -> None:
+    with pytest.raises(ValidationError, match="HOTLINE_OPERATOR_TOKENS"):
+        production(operator_tokens=[bad])
+
+
+@pytest.mark.parametrize("role", ["partner_keys", "officer_tokens"])
+@pytest.mark.parametrize("mode", ["dev", "production"])
+def test_an_operator_token_may_not_be_an_agency_credential(mode: str, role: str) -> None:
+    config: dict[str, Any] = {
+        "mode": mode,
+        "partner_keys": keys(vn_hanoi="p-hn"),
+        "officer_tokens": keys(vn_hanoi="o-hn"),
+        "operator_tokens": [GOOD],
+    }
+    config[role] = {"vn-hanoi": [GOOD]}
+    message = refused(**config)
+    assert "HOTLINE_OPERATOR_TOKENS" in message and f"HOTLINE_{role.upper()}" in message
+
+
+def test_a_partner_key_may_not_be_the_demo_operator_token_in_dev() -> None:
+    message = refused(partner_keys={"vn-hanoi": [digest("demo-operator")]})
+    assert "HOTLINE_OPERATOR_TOKENS" in message
+
+
+def test_one_operator_token_twice_is_refused() -> None:
+    with pytest.raises(ValidationError, match="HOTLINE_OPERATOR_TOKENS"):
+        production(operator_tokens=[GOOD, GOOD])
+
+
+def test_the_separate_metrics_port_is_off_by_default() -> None:
+    assert Settings().metrics_port is None
+    assert Settings(metrics_port=9100).metrics_port == 9100
