@@ -261,6 +261,9 @@ def test_every_app_service_takes_secrets_from_the_environment() -> None:
         for var in ("HOTLINE_PARTNER_KEYS", "HOTLINE_OFFICER_TOKENS"):
             assert ENV_REFERENCE.fullmatch(env.get(var, "")), f"{name}: {var}"
             assert env[var].startswith(f"${{{var}:?"), f"{name}: {var} must be required"
+    for name in GATEWAYS:
+        var = "HOTLINE_OPERATOR_TOKENS"
+        assert _environment(services[name]).get(var, "").startswith(f"${{{var}:?"), name
     grafana = _environment(services["grafana"])
     assert grafana["GF_SECURITY_ADMIN_PASSWORD"].startswith("${GRAFANA_ADMIN_PASSWORD:?")
 
@@ -414,6 +417,7 @@ def _settings_from(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Sett
 _SECRETS = {
     "HOTLINE_PARTNER_KEYS": json.dumps({a.id: [digest(f"p-{a.id}")] for a in DEMO_AGENCIES}),
     "HOTLINE_OFFICER_TOKENS": json.dumps({a.id: [digest(f"o-{a.id}")] for a in DEMO_AGENCIES}),
+    "HOTLINE_OPERATOR_TOKENS": json.dumps([digest("operator")]),
 }
 
 
@@ -468,6 +472,23 @@ def test_prometheus_scrapes_every_app_service_by_name() -> None:
         assert targets.get(name) == {str(GATEWAY_PORT)}, name
     for name in WORKERS:
         assert targets.get(name) == {str(WORKER_PORT)}, name
+
+
+def test_prometheus_sends_an_operator_token_to_the_gateways() -> None:
+    """The gateways' /metrics is on the partner-facing port and wants an operator token."""
+    (job,) = [j for j in _yaml(PROMETHEUS)["scrape_configs"] if j["job_name"] == "hotline-gateway"]
+    auth = job["authorization"]
+    assert auth.get("type", "Bearer") == "Bearer"
+    assert "credentials" not in auth, "the token itself must not be in the file"
+    path = auth["credentials_file"]
+    # ...which compose hands to Prometheus as a secret, from a file outside the repository.
+    compose = _compose()
+    prometheus = compose["services"]["prometheus"]
+    names = [s if isinstance(s, str) else s["source"] for s in prometheus.get("secrets", [])]
+    assert path in {f"/run/secrets/{n}" for n in names}, path
+    (name,) = [n for n in names if path == f"/run/secrets/{n}"]
+    source = compose["secrets"][name]["file"]
+    assert ENV_REFERENCE.fullmatch(source) and ":?" in source, source
 
 
 def test_rules_have_severity_and_runbook_annotations() -> None:
