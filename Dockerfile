@@ -27,9 +27,13 @@ LABEL org.opencontainers.image.title="hotline" \
       org.opencontainers.image.description="Live alert hotline between partner law-enforcement agencies" \
       org.opencontainers.image.licenses="Apache-2.0"
 
+# Containers listen beyond their loopback, so the image runs in production mode: without
+# configured keys a process refuses to start rather than accept the public demo credentials.
+# (A demo container must say so: HOTLINE_MODE=dev and HOTLINE_ALLOW_DEV_ON_NETWORK=true.)
 ENV PATH=/opt/hotline/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
+    HOTLINE_MODE=production \
     HOTLINE_GATEWAY_HOST=0.0.0.0 \
     HOTLINE_WORKER_HOST=0.0.0.0
 

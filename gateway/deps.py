@@ -57,6 +57,13 @@ def reader_agency(request: Request, services: Annotated[Services, Depends(get_se
     return agency
 
 
+def operator(request: Request, services: Annotated[Services, Depends(get_services)]) -> None:
+    """An operator token: metrics show every agency's activity, so no agency's key will do."""
+    if digest(_bearer(request)) not in services.settings.operator_digests:
+        raise Unauthorized("unknown operator token")
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
 Partner = Annotated[str, Depends(partner_agency)]
 Reader = Annotated[str, Depends(reader_agency)]
+Operator = Annotated[None, Depends(operator)]

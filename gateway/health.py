@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from wsgiref.simple_server import WSGIServer
+
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest, start_http_server
 
-from .deps import ServicesDep
+from hotline.settings import Settings
+
+from .deps import Operator, ServicesDep
 
 router = APIRouter(tags=["operations"])
 
@@ -32,6 +36,15 @@ async def readyz(services: ServicesDep) -> JSONResponse:
     response_class=PlainTextResponse,
     responses={200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {}}}},
 )
-async def prometheus_metrics() -> Response:
-    """Prometheus text exposition, `hotline_` prefix."""
+async def prometheus_metrics(_: Operator) -> Response:
+    """Prometheus text exposition, `hotline_` prefix; operator token required."""
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+def serve_metrics(settings: Settings) -> WSGIServer | None:
+    """/metrics without a token on HOTLINE_METRICS_PORT, if set: a port to keep off partners'
+    network. Runs in a daemon thread for the life of the process."""
+    if settings.metrics_port is None:
+        return None
+    server, _ = start_http_server(settings.metrics_port, addr=settings.gateway_host)
+    return server

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -76,10 +77,12 @@ def gateway() -> None:
     """Run one HTTP + WebSocket gateway against the configured broker."""
     import uvicorn
 
+    from gateway.health import serve_metrics
     from hotline import logs
 
     settings = Settings()
     logs.configure(settings.log_level)
+    serve_metrics(settings)
     uvicorn.run(
         "gateway.main:create_app",
         factory=True,
@@ -127,9 +130,42 @@ def import_numbers(
     raise typer.Exit(run_import(file, url=url.rstrip("/"), key=key, batch=batch))
 
 
-@cli.command(name="hash-secret")
-def hash_secret(secret: str) -> None:
-    """Print the digest to configure for a partner key or officer token."""
+def _stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+# Extra arguments are accepted only to refuse them with a useful message: a secret on the
+# command line is already in the shell's history and visible to every user through `ps`.
+@cli.command(
+    name="hash-secret",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def hash_secret(ctx: typer.Context) -> None:
+    """Print the digest of a key or token read from standard input or a hidden prompt."""
+    if ctx.args:
+        raise _fail(
+            "hash-secret takes no secret on the command line (shell history and `ps` keep it; "
+            "treat that one as exposed). Pipe it on standard input, "
+            "`printf '%s\\n' \"$KEY\" | hotline hash-secret`, or run `hotline hash-secret` "
+            "and type it.",
+            code=2,
+        )
+    if _stdin_is_terminal():
+        secret = getpass.getpass("Secret: ")
+        if getpass.getpass("Again: ") != secret:
+            raise _fail("the two entries do not match")
+    else:
+        # One line; a CR too, for a file saved on Windows.
+        secret = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+        if sys.stdin.read().strip():
+            raise _fail("one secret per run: standard input has more than one line")
+    if not secret:
+        raise _fail("empty secret")
     typer.echo(digest(secret))
 
 

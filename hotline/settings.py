@@ -2,12 +2,16 @@
 
 Secrets are stored as SHA-256 digests (`sha256:<hex>`), never in plain text. Dev mode, the
 default of the local run, falls back to the clearly marked demo credentials
-(`demo-partner-<agency>` / `demo-officer-<agency>`); production mode refuses them.
+(`demo-partner-<agency>` / `demo-officer-<agency>` / `demo-operator`); production mode refuses
+them, and dev mode refuses to listen beyond the loopback unless told to.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
+import re
+from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -19,13 +23,27 @@ from hotline.models import Kind
 
 DEMO_PARTNER_PREFIX = "demo-partner-"
 DEMO_OFFICER_PREFIX = "demo-officer-"
+DEMO_OPERATOR_TOKEN = "demo-operator"  # noqa: S105 - public on purpose, refused in production
 # Keys the ids the hotline derives (case ids); production refuses this published one.
 DEMO_ID_SECRET = "demo-id-secret-not-for-production"  # noqa: S105 - published on purpose
+# What `digest()` produces; anything else can never match a presented key.
+DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 def digest(secret: str) -> str:
     """The only form in which a key or token is configured or compared."""
     return "sha256:" + hashlib.sha256(secret.encode()).hexdigest()
+
+
+def is_loopback(host: str) -> bool:
+    """True for an address only this machine can reach (`localhost`, 127.0.0.0/8, ::1)."""
+    host = host.strip().removeprefix("[").removesuffix("]")
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name may resolve to anything
 
 
 class Agency(BaseModel):
@@ -50,6 +68,9 @@ class Settings(BaseSettings):
     )
 
     mode: Literal["dev", "production"] = "dev"
+    # Dev mode accepts the published demo credentials: on a reachable interface that is an
+    # open door, so only a deliberate demo set-up may combine the two.
+    allow_dev_on_network: bool = False
     kafka_bootstrap: str = "127.0.0.1:9092"
     topic_prefix: str = "hotline"
     replication_factor: int = Field(default=1, ge=1)
@@ -63,9 +84,15 @@ class Settings(BaseSettings):
     # agency -> SHA-256 digests of its partner API keys / duty-officer tokens.
     partner_keys: dict[str, list[str]] = Field(default_factory=dict)
     officer_tokens: dict[str, list[str]] = Field(default_factory=dict)
+    # SHA-256 digests of the tokens operators' scrapers send to the gateway's /metrics: it
+    # shows every agency's activity, which no single agency may see.
+    operator_tokens: list[str] = Field(default_factory=list)
 
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8000
+    # Off by default; when set, the gateway also serves /metrics without a token on this port
+    # (same host), for deployments that isolate operators by network instead.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
     worker_host: str = "127.0.0.1"
     worker_port: int = 6066
     worker_id: str = "hotline-worker"
@@ -103,23 +130,26 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _enforce_non_demo_secrets(self) -> Settings:
+        for var, agency, d in self._configured():
+            if not DIGEST.fullmatch(d):
+                # Not the value itself: a plain key pasted here by mistake must not be logged.
+                raise ValueError(
+                    f"{var} has a malformed digest for {agency}: expected 'sha256:' and 64 "
+                    "lowercase hex digits, as `hotline hash-secret` prints"
+                )
         demo = self._demo_digests()
-        configured = [
-            d for ds in (*self.partner_keys.values(), *self.officer_tokens.values()) for d in ds
-        ]
         if self.mode == "production":
             if not self.partner_keys or not self.officer_tokens:
                 raise ValueError(
                     "production mode needs HOTLINE_PARTNER_KEYS and HOTLINE_OFFICER_TOKENS"
                 )
-            if any(d in demo for d in configured):
+            if any(d in demo for _, _, d in self._configured()):
                 raise ValueError("production mode refuses the demo credentials")
             if self.id_secret.get_secret_value() == DEMO_ID_SECRET:
                 raise ValueError(
                     "production mode needs its own HOTLINE_ID_SECRET (the demo one is published)"
                 )
-        if any(not d.startswith("sha256:") for d in configured):
-            raise ValueError("keys and tokens are configured as 'sha256:<hex>' digests only")
+        self._refuse_shared_digests()
         known = {a.id for a in self.agencies}
         unknown = (
             set(self.partner_keys) | set(self.officer_tokens) | set(self.partnerships)
@@ -128,12 +158,69 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown agencies in configuration: {sorted(unknown)}")
         return self
 
+    @model_validator(mode="after")
+    def _refuse_dev_mode_on_the_network(self) -> Settings:
+        if self.mode != "dev" or self.allow_dev_on_network:
+            return self
+        for var, host in (
+            ("HOTLINE_GATEWAY_HOST", self.gateway_host),
+            ("HOTLINE_WORKER_HOST", self.worker_host),
+        ):
+            if not is_loopback(host):
+                raise ValueError(
+                    f"dev mode accepts the public demo credentials, so it listens on the "
+                    f"loopback only, not {var}={host!r}: set HOTLINE_MODE=production with "
+                    "real keys, or HOTLINE_ALLOW_DEV_ON_NETWORK=true for a demo"
+                )
+        return self
+
+    def _refuse_shared_digests(self) -> None:
+        """Each digest names one agency in one role: otherwise the last one silently wins,
+        or a partner's key opens a console."""
+        seen: dict[str, tuple[str, str]] = {}
+        for var, agency, d in self._effective():
+            if d in seen:
+                other_var, other_agency = seen[d]
+                raise ValueError(
+                    f"one digest is configured twice, in {other_var} for {other_agency} and "
+                    f"in {var} for {agency}: every key and token must be unique to one agency "
+                    "and one role"
+                )
+            seen[d] = (var, agency)
+
+    def _configured(self) -> Iterator[tuple[str, str, str]]:
+        """(environment variable, agency, digest) of every configured key and token."""
+        for var, by_agency in (
+            ("HOTLINE_PARTNER_KEYS", self.partner_keys),
+            ("HOTLINE_OFFICER_TOKENS", self.officer_tokens),
+        ):
+            for agency, ds in by_agency.items():
+                for d in ds:
+                    yield var, agency, d
+        for d in self.operator_tokens:
+            yield "HOTLINE_OPERATOR_TOKENS", "operators", d
+
+    def _effective(self) -> Iterator[tuple[str, str, str]]:
+        """Like `_configured`, plus the demo credentials dev mode falls back to."""
+        yield from self._configured()
+        if self.mode != "dev":
+            return
+        for var, configured, prefix in (
+            ("HOTLINE_PARTNER_KEYS", self.partner_keys, DEMO_PARTNER_PREFIX),
+            ("HOTLINE_OFFICER_TOKENS", self.officer_tokens, DEMO_OFFICER_PREFIX),
+        ):
+            if not configured:
+                for a in self.agencies:
+                    yield f"{var} (demo default)", a.id, digest(prefix + a.id)
+        if not self.operator_tokens:
+            yield "HOTLINE_OPERATOR_TOKENS (demo default)", "operators", digest(DEMO_OPERATOR_TOKEN)
+
     def _demo_digests(self) -> set[str]:
         return {
             digest(prefix + a.id)
             for a in self.agencies
             for prefix in (DEMO_PARTNER_PREFIX, DEMO_OFFICER_PREFIX)
-        }
+        } | {digest(DEMO_OPERATOR_TOKEN)}
 
     @cached_property
     def agency_ids(self) -> tuple[str, ...]:
@@ -154,6 +241,13 @@ class Settings(BaseSettings):
     @cached_property
     def officer_digests(self) -> dict[str, str]:
         return self._digest_index(self.officer_tokens, DEMO_OFFICER_PREFIX)
+
+    @cached_property
+    def operator_digests(self) -> frozenset[str]:
+        """Who may read /metrics on the partner-facing port; dev mode: the demo token."""
+        if not self.operator_tokens and self.mode == "dev":
+            return frozenset({digest(DEMO_OPERATOR_TOKEN)})
+        return frozenset(self.operator_tokens)
 
     def _digest_index(self, configured: dict[str, list[str]], demo_prefix: str) -> dict[str, str]:
         if not configured and self.mode == "dev":

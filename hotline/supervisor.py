@@ -22,7 +22,12 @@ from typing import IO
 import httpx
 
 from hotline.broker import BrokerError, LocalBroker
-from hotline.settings import DEMO_OFFICER_PREFIX, DEMO_PARTNER_PREFIX, Settings
+from hotline.settings import (
+    DEMO_OFFICER_PREFIX,
+    DEMO_OPERATOR_TOKEN,
+    DEMO_PARTNER_PREFIX,
+    Settings,
+)
 
 PR_SET_PDEATHSIG = 1
 
@@ -92,6 +97,7 @@ def _banner(settings: Settings, url: str, logs: Path) -> str:
             f" partner key: {DEMO_PARTNER_PREFIX}{a}"
         )
     lines += [
+        f"  operator token (for /metrics): {DEMO_OPERATOR_TOKEN}",
         "",
         f"API docs: {url}/docs   Metrics: {url}/metrics   Logs: {logs}/",
         "Press Ctrl-C to stop everything.",

@@ -10,7 +10,9 @@ brackets must balance.
 from __future__ import annotations
 
 import json
+import os
 import re
+import shlex
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,9 @@ from typing import Any
 import pytest
 import yaml  # PyYAML, a dev dependency
 from prometheus_client import REGISTRY, CollectorRegistry
+from pydantic import ValidationError
+
+from hotline.settings import DEMO_AGENCIES, Settings, digest
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -256,6 +261,9 @@ def test_every_app_service_takes_secrets_from_the_environment() -> None:
         for var in ("HOTLINE_PARTNER_KEYS", "HOTLINE_OFFICER_TOKENS"):
             assert ENV_REFERENCE.fullmatch(env.get(var, "")), f"{name}: {var}"
             assert env[var].startswith(f"${{{var}:?"), f"{name}: {var} must be required"
+    for name in GATEWAYS:
+        var = "HOTLINE_OPERATOR_TOKENS"
+        assert _environment(services[name]).get(var, "").startswith(f"${{{var}:?"), name
     grafana = _environment(services["grafana"])
     assert grafana["GF_SECURITY_ADMIN_PASSWORD"].startswith("${GRAFANA_ADMIN_PASSWORD:?")
 
@@ -385,6 +393,67 @@ def test_dockerfile_builds_a_non_root_hotline_image() -> None:
     assert "*" in ignore or ".env" in ignore, ".env files must stay out of the build context"
 
 
+def _image_env() -> dict[str, str]:
+    """The `ENV` settings of the Dockerfile's last (runtime) stage."""
+    text = DOCKERFILE.read_text(encoding="utf-8").replace("\\\n", " ")
+    stage = re.split(r"^FROM\s", text, flags=re.MULTILINE)[-1]
+    env: dict[str, str] = {}
+    for line in stage.splitlines():
+        if line.strip().upper().startswith("ENV "):
+            env.update(item.split("=", 1) for item in shlex.split(line.strip()[4:]))
+    return env
+
+
+def _settings_from(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Settings:
+    for name in list(os.environ):
+        if name.startswith("HOTLINE_"):
+            monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return Settings()
+
+
+# Stand-ins for what an operator puts in `.env`: distinct digests, like real ones.
+_SECRETS = {
+    "HOTLINE_PARTNER_KEYS": json.dumps({a.id: [digest(f"p-{a.id}")] for a in DEMO_AGENCIES}),
+    "HOTLINE_OFFICER_TOKENS": json.dumps({a.id: [digest(f"o-{a.id}")] for a in DEMO_AGENCIES}),
+    "HOTLINE_OPERATOR_TOKENS": json.dumps([digest("operator")]),
+    "HOTLINE_ID_SECRET": "a-deployment-id-secret",
+}
+
+
+def _interpolate(value: str) -> str:
+    """Compose's `${VAR}`, `${VAR:?message}` and `${VAR:-default}`, from `_SECRETS`."""
+
+    def one(m: re.Match[str]) -> str:
+        name, op, rest = m.group(1), m.group(2) or "", m.group(3) or ""
+        if name in _SECRETS:
+            return _SECRETS[name]
+        assert op.endswith("-"), f"{name} is required and has no stand-in in this test"
+        return rest
+
+    return re.sub(r"\$\{(\w+)(:?[-?])?([^}]*)\}", one, value)
+
+
+def test_the_image_alone_does_not_run_dev_mode_on_the_network(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    env = _image_env()
+    assert env["HOTLINE_GATEWAY_HOST"] == "0.0.0.0"  # containers listen beyond loopback...
+    assert env["HOTLINE_MODE"] == "production"  # ...so demo keys must not work there
+    with pytest.raises(ValidationError, match="HOTLINE_PARTNER_KEYS"):
+        _settings_from(env, monkeypatch)  # no keys configured: refuses to start
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_services_start_with_the_image_and_compose_settings(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compose_env = {k: _interpolate(v) for k, v in _environment(_services()[name]).items()}
+    settings = _settings_from({**_image_env(), **compose_env}, monkeypatch)
+    assert settings.mode == "production" and not settings.allow_dev_on_network
+
+
 # ---------------------------------------------------------------- Prometheus
 
 
@@ -404,6 +473,23 @@ def test_prometheus_scrapes_every_app_service_by_name() -> None:
         assert targets.get(name) == {str(GATEWAY_PORT)}, name
     for name in WORKERS:
         assert targets.get(name) == {str(WORKER_PORT)}, name
+
+
+def test_prometheus_sends_an_operator_token_to_the_gateways() -> None:
+    """The gateways' /metrics is on the partner-facing port and wants an operator token."""
+    (job,) = [j for j in _yaml(PROMETHEUS)["scrape_configs"] if j["job_name"] == "hotline-gateway"]
+    auth = job["authorization"]
+    assert auth.get("type", "Bearer") == "Bearer"
+    assert "credentials" not in auth, "the token itself must not be in the file"
+    path = auth["credentials_file"]
+    # ...which compose hands to Prometheus as a secret, from a file outside the repository.
+    compose = _compose()
+    prometheus = compose["services"]["prometheus"]
+    names = [s if isinstance(s, str) else s["source"] for s in prometheus.get("secrets", [])]
+    assert path in {f"/run/secrets/{n}" for n in names}, path
+    (name,) = [n for n in names if path == f"/run/secrets/{n}"]
+    source = compose["secrets"][name]["file"]
+    assert ENV_REFERENCE.fullmatch(source) and ":?" in source, source
 
 
 def test_rules_have_severity_and_runbook_annotations() -> None:

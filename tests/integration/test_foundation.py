@@ -13,6 +13,8 @@ import websockets
 from .stack import Stack, console
 
 pytestmark = pytest.mark.integration
+# The gateway's /metrics wants an operator token; the stack runs in dev mode.
+OPERATOR = {"Authorization": "Bearer demo-operator"}
 
 
 def wanted(ref: str, recipients: list[str], **over: object) -> dict[str, object]:
@@ -115,6 +117,14 @@ def test_operations_endpoints(stack: Stack) -> None:
     assert httpx.get(f"{stack.url}/healthz").json() == {"status": "ok"}
     ready = httpx.get(f"{stack.url}/readyz")
     assert ready.status_code == 200 and ready.json()["status"] == "ready"
-    metrics = httpx.get(f"{stack.url}/metrics").text
+    metrics = httpx.get(f"{stack.url}/metrics", headers=OPERATOR).text
     assert "hotline_alerts_accepted_total" in metrics
     assert httpx.get(f"{stack.url}/").status_code == 200
+
+
+def test_metrics_need_an_operator_token(stack: Stack) -> None:
+    for headers in ({}, {"Authorization": "Bearer demo-officer-vn-hanoi"}):
+        r = httpx.get(f"{stack.url}/metrics", headers=headers)
+        assert r.status_code == 401, r.text
+        assert r.json()["error"] == "unauthorized"
+        assert "hotline_" not in r.text

@@ -18,6 +18,8 @@ from hotline.models import AlertRecord
 from .stack import Stack, console
 
 pytestmark = pytest.mark.integration
+# The gateway's /metrics wants an operator token; the stack runs in dev mode.
+OPERATOR = {"Authorization": "Bearer demo-operator"}
 
 
 def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -108,7 +110,7 @@ async def test_operator_metrics_after_real_traffic(stack: Stack) -> None:
         assert bad.status_code == 422
         await asyncio.sleep(2.5)  # the worker's timer refreshes its gauges every second
 
-        gw = samples(httpx.get(f"{stack.url}/metrics").text)
+        gw = samples(httpx.get(f"{stack.url}/metrics", headers=OPERATOR).text)
         wk = samples(httpx.get(f"http://127.0.0.1:{stack.worker_port}/metrics").text)
 
     assert value(gw, "hotline_alerts_accepted_total", sender="vn-hanoi", lane="urgent") >= 3
