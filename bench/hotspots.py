@@ -46,7 +46,7 @@ STAGES: tuple[tuple[str, str, str], ...] = (
     ("enrich", "enrich", "streams/enrich.py"),
     ("cases.join", "join", "streams/cases.py"),
     ("route.recipients", "recipients", "streams/route.py"),
-    ("Processor._case_for", "_case_for", "streams/process.py"),
+    ("need_to_know.case_view", "case_view", "hotline/need_to_know.py"),
     ("Processor._store (AlertState -> JSON)", "_store", "streams/process.py"),
     ("Processor._event (ConsoleEvent -> JSON)", "_event", "streams/process.py"),
     ("codec.dumps (all serialization)", "dumps", "hotline/codec.py"),

@@ -120,7 +120,7 @@ async def post_batch(request: Request, sender: Partner, services: ServicesDep) -
             lane: Lane = "urgent" if urgent else "bulk"
             record = intake.accept(item, sender, settings, now, lane)
             _check_follow_up(services, record, in_batch)
-        except (InvalidAlert, Conflict) as exc:
+        except (InvalidAlert, Conflict, PayloadTooLarge) as exc:
             metrics.ALERTS_REJECTED.labels(sender, exc.code).inc()
             results[i] = BatchItem(
                 index=i,

@@ -34,7 +34,10 @@ async def readyz(services: ServicesDep) -> JSONResponse:
 @router.get(
     "/metrics",
     response_class=PlainTextResponse,
-    responses={200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {}}}},
+    responses={
+        200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {}}},
+        401: {"description": "No or unknown operator token"},
+    },
 )
 async def prometheus_metrics(_: Operator) -> Response:
     """Prometheus text exposition, `hotline_` prefix; operator token required."""

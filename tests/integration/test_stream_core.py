@@ -103,18 +103,6 @@ async def test_update_and_cancel_reach_the_same_case(stack: Stack) -> None:
     assert state["status"] == "cancelled"
 
 
-def test_update_of_an_unknown_alert_is_refused(stack: Stack) -> None:
-    (s, _), (_, update) = scenario("update")
-    body = {
-        **copy.deepcopy(update),
-        "source_ref": "BJ-SC-UPD-404-U1",
-        "references": "BJ-NEVER-SENT",
-    }
-    r = stack.post(s, body)
-    assert r.status_code == 422
-    assert r.json()["errors"][0]["field"] == "references"
-
-
 async def test_tlp_red_goes_to_named_recipients_only(stack: Stack) -> None:
     [(s, body)] = scenario("tlp_red")
     named = body["recipients"]

@@ -300,3 +300,14 @@ def test_every_event_id_is_deterministic(proc: Processor) -> None:
         return [d["event_id"] for _, _, d in events(outs)]
 
     assert run() == run()
+
+
+def test_an_alert_that_expires_before_its_deadline_is_never_escalated(
+    proc: Processor, st: State
+) -> None:
+    expires = (NOW + timedelta(seconds=30)).isoformat()
+    body = person("U5", "Trần Bình", "1973-03-03", [], recipients=["cn-beijing"])
+    rec = record("vn-hanoi", {**body, "expires_at": expires})
+    proc.submission(rec, st, NOW)
+    assert proc.escalate_due(st, NOW + timedelta(seconds=61)) == []
+    assert not st.escalations
