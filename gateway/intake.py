@@ -20,6 +20,11 @@ from hotline.settings import Settings
 from streams.enrich import enrich
 from streams.route import refused_recipients
 
+# No alert field nests more than a few levels (subject.last_seen.at). Checked before validation
+# because parse_alert re-encodes with orjson, whose limit (254) is below the parser's (1024):
+# deeper input raised TypeError there, a 500 for one POST and for a whole batch.
+MAX_DEPTH = 32
+
 
 def accept(data: Any, sender: str, settings: Settings, now: datetime, lane: Lane) -> AlertRecord:
     """Raises InvalidAlert with one entry per bad field; never anything else for bad input."""
@@ -39,6 +44,17 @@ def accept(data: Any, sender: str, settings: Settings, now: datetime, lane: Lane
                 }
             ],
         )
+    if _deeper_than(data, MAX_DEPTH):
+        raise InvalidAlert(
+            f"the body nests more than {MAX_DEPTH} levels deep",
+            errors=[
+                {
+                    "field": "body",
+                    "message": f"nested more than {MAX_DEPTH} levels deep",
+                    "type": "too_deep",
+                }
+            ],
+        )
     try:
         body = parse_alert(data)
     except ValidationError as exc:
@@ -55,3 +71,15 @@ def accept(data: Any, sender: str, settings: Settings, now: datetime, lane: Lane
         lane=lane,
         body=body,
     )
+
+
+def _deeper_than(data: Any, limit: int) -> bool:
+    """Whether objects/arrays nest more than `limit` deep; iterative, so no recursion limit."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return False
