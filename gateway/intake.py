@@ -56,7 +56,7 @@ def accept(data: Any, sender: str, settings: Settings, now: datetime, lane: Lane
             ],
         )
     try:
-        body = parse_alert(data)
+        body = parse_alert(data, now)
     except ValidationError as exc:
         raise InvalidAlert("the alert is not valid", errors=error_list(exc.errors())) from None
     errors = refused_recipients(settings, sender, body.kind, body.recipients)

@@ -133,3 +133,49 @@ def test_a_deep_item_fails_alone_in_a_batch(client: tuple[TestClient, Written]) 
     assert [e["field"] for e in deep["errors"]] == ["body"]
     assert (ok["index"], ok["status"]) == (1, 202)
     assert len(written.records) == 1
+
+
+# --- admission: text and dates as of the intake's own time ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("title", "Số\x00điện thoại", "control_character"),
+        ("title", "\u200b\u200b", "invisible_text"),
+        ("title", "invoice\u202efdp.exe", "bidi_control"),
+        ("expires_at", "1970-01-01T00:00:00Z", "expired"),
+    ],
+)
+def test_accept_refuses_what_cannot_be_shown_as_written(field: str, value: str, error: str) -> None:
+    with pytest.raises(InvalidAlert) as exc:
+        accept(scam(**{field: value}))
+    assert [(e["field"], e["type"]) for e in exc.value.extra["errors"]] == [(field, error)]
+
+
+def test_accept_judges_dates_as_of_its_own_now() -> None:
+    # An hour after NOW is the future for this intake, whatever the machine's clock says.
+    record = accept(scam(expires_at="2026-12-01T13:00:00+00:00"))
+    assert record.body.expires_at == datetime(2026, 12, 1, 13, 0, tzinfo=UTC)
+    with pytest.raises(InvalidAlert) as exc:
+        accept(scam(subject={"number": "0971 000 245", "first_seen": "2026-12-03"}))
+    assert fields(exc) == ["subject.first_seen"]
+
+
+def test_a_post_with_a_birth_date_in_2999_answers_422(client: tuple[TestClient, Written]) -> None:
+    c, written = client
+    body = scam()
+    body.update(
+        kind="wanted_person",
+        subject={"full_name": "Lê Minh Tuấn", "date_of_birth": "2999-01-01"},
+    )
+    r = c.post("/v1/alerts", json=body, headers=AUTH)
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"] == [
+        {
+            "field": "subject.date_of_birth",
+            "message": "must not be in the future",
+            "type": "date_in_future",
+        }
+    ]
+    assert written.records == []
