@@ -21,9 +21,15 @@ from hotline.settings import Settings
 from streams.enrich import enrich
 from streams.route import refused_recipients
 
+# No alert field nests more than a few levels (subject.last_seen.at). Checked before validation
+# because parse_alert re-encodes with orjson, whose limit (254) is below the parser's (1024):
+# deeper input raised TypeError there, a 500 for one POST and for a whole batch.
+MAX_DEPTH = 32
+
 
 def accept(data: Any, sender: str, settings: Settings, now: datetime, lane: Lane) -> AlertRecord:
-    """Raises InvalidAlert with one entry per bad field; never anything else for bad input."""
+    """Raises InvalidAlert with one entry per bad field, or PayloadTooLarge for an alert the
+    stream could not deliver; never anything else for bad input."""
     if not isinstance(data, dict):
         raise InvalidAlert(
             "the body must be a JSON object",
@@ -40,8 +46,19 @@ def accept(data: Any, sender: str, settings: Settings, now: datetime, lane: Lane
                 }
             ],
         )
+    if _deeper_than(data, MAX_DEPTH):
+        raise InvalidAlert(
+            f"the body nests more than {MAX_DEPTH} levels deep",
+            errors=[
+                {
+                    "field": "body",
+                    "message": f"nested more than {MAX_DEPTH} levels deep",
+                    "type": "too_deep",
+                }
+            ],
+        )
     try:
-        body = parse_alert(data)
+        body = parse_alert(data, now)
     except ValidationError as exc:
         raise InvalidAlert("the alert is not valid", errors=error_list(exc.errors())) from None
     errors = refused_recipients(settings, sender, body.kind, body.recipients or [])
@@ -71,3 +88,15 @@ def _check_deliverable_size(enriched: AlertRecord, settings: Settings) -> None:
             f"the alert takes {size} bytes once normalized and enriched; at most "
             f"{settings.intake_record_bytes} can be delivered: split it into smaller alerts"
         )
+
+
+def _deeper_than(data: Any, limit: int) -> bool:
+    """Whether objects/arrays nest more than `limit` deep; iterative, so no recursion limit."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return False

@@ -15,7 +15,7 @@ from hotline import metrics
 from hotline.settings import Settings
 from hotline.topics import ensure_topics
 
-from . import alerts, errors, health, ws
+from . import alerts, errors, health, security, ws
 from .deps import Services
 from .hub import Hub
 from .limits import RateLimits
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.services = services
     errors.install(app)
+    security.install(app)
     app.middleware("http")(_count_responses)
     app.include_router(alerts.router)
     app.include_router(ws.router)

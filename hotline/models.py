@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 import orjson
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -31,8 +33,11 @@ from pydantic import (
     Field,
     StringConstraints,
     TypeAdapter,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 Kind = Literal["wanted_person", "fraud_pattern", "scam_number"]
 MsgType = Literal["alert", "update", "cancel"]
@@ -53,10 +58,75 @@ EventName = Literal[
 
 KINDS: tuple[Kind, ...] = ("wanted_person", "fraud_pattern", "scam_number")
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000)]
+# --- admission rules ----------------------------------------------------------------------------
+#
+# Partner text is shown to duty officers of other agencies, so it must look like what it says.
+# These rules apply when a partner's input is admitted (parse_alert puts the admission time in
+# the validation context). A record read back from Kafka is validated without it: what was
+# accepted stays readable, though "now" has moved on (an alert expires) or a rule was tightened.
+ADMITTED_AT = "admitted_at"
+
+# Unicode Cc is exactly U+0000-U+001F and U+007F-U+009F (NUL, escapes, CSI ...). Long texts
+# keep their line breaks and tabs; a carriage return is refused there too (lines end with \n).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Embeddings, overrides and isolates reorder what the officer sees ("exe.fdp" as "pdf.exe").
+# The marks U+200E/U+200F stay allowed: right-to-left scripts need them, and they reorder nothing
+# beyond the neutral characters next to them.
+_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+
+
+def admitted_at(info: ValidationInfo) -> datetime | None:
+    """The time partner input is being admitted at; None when a stored record is read back."""
+    context = info.context
+    when = context.get(ADMITTED_AT) if isinstance(context, dict) else None
+    return when if isinstance(when, datetime) else None
+
+
+def _visible(value: str) -> bool:
+    # Short-circuits on the first visible character, so ordinary text costs one step.
+    return any(not c.isspace() and unicodedata.category(c) != "Cf" for c in value)
+
+
+def _plain_text(controls: re.Pattern[str]) -> AfterValidator:
+    def check(value: str, info: ValidationInfo) -> str:
+        if admitted_at(info) is None:
+            return value
+        if m := controls.search(value):
+            raise PydanticCustomError(
+                "control_character",
+                "contains the control character {char}",
+                {"char": f"U+{ord(m.group()):04X}"},
+            )
+        if m := _BIDI.search(value):
+            raise PydanticCustomError(
+                "bidi_control",
+                "contains the bidirectional control {char}, which reorders the text shown",
+                {"char": f"U+{ord(m.group()):04X}"},
+            )
+        if value and not _visible(value):
+            raise PydanticCustomError(
+                "invisible_text", "has no visible characters (only spaces or zero-width ones)"
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+_SHORT = _plain_text(_CONTROL)
+_LONG = _plain_text(_CONTROL_BUT_LINES)
+
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), _SHORT
+]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000), _LONG]
 Ref = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^\S+$")
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^\S+$"),
+    _SHORT,
+]
+Code = Annotated[  # document types and numbers, phone numbers
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40), _SHORT
 ]
 AgencyId = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}-[a-z0-9-]{1,40}$")]
 Country = Annotated[
@@ -89,6 +159,54 @@ IsoDateTime = Annotated[
     _iso(datetime.fromisoformat, r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}", "a time with its zone"),
 ]
 
+# A partner's clock and zone may run up to a day ahead of ours: "today" there is tomorrow here.
+CLOCK_SLACK = timedelta(days=1)
+MAX_EXPIRY = timedelta(days=5 * 365 + 2)  # about five years, leap days included
+
+
+def _date_range(earliest: date, latest: Callable[[datetime], date]) -> AfterValidator:
+    def check(value: date, info: ValidationInfo) -> date:
+        now = admitted_at(info)
+        if now is None:
+            return value
+        if value < earliest:
+            raise PydanticCustomError(
+                "date_too_early", "must not be before {limit}", {"limit": earliest.isoformat()}
+            )
+        if value > latest(now):
+            raise PydanticCustomError("date_in_future", "must not be in the future")
+        return value
+
+    return AfterValidator(check)
+
+
+def _not_future(now: datetime) -> date:
+    return (now + CLOCK_SLACK).date()
+
+
+def _sighting_time(value: datetime, info: ValidationInfo) -> datetime:
+    now = admitted_at(info)
+    if now is not None and value > now + CLOCK_SLACK:
+        raise PydanticCustomError("date_in_future", "must not be in the future")
+    return value
+
+
+def _expiry(value: datetime, info: ValidationInfo) -> datetime:
+    now = admitted_at(info)
+    if now is None:
+        return value
+    if value <= now:
+        raise PydanticCustomError("expired", "must be in the future: the alert would be expired")
+    if value > now + MAX_EXPIRY:
+        raise PydanticCustomError("date_too_late", "must be within about five years from now")
+    return value
+
+
+BirthDate = Annotated[IsoDate, _date_range(date(1900, 1, 1), _not_future)]
+SeenDate = Annotated[IsoDate, _date_range(date(1990, 1, 1), _not_future)]  # mobile-phone era
+SightingTime = Annotated[IsoDateTime, AfterValidator(_sighting_time)]
+Expiry = Annotated[IsoDateTime, AfterValidator(_expiry)]
+
 
 class _Strict(BaseModel):
     # Unknown fields are refused: a misspelt field must not be silently dropped. Strict types
@@ -100,20 +218,20 @@ class _Strict(BaseModel):
 
 
 class Document(_Strict):
-    type: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
-    number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+    type: Code
+    number: Code
     country: Country
 
 
 class Sighting(_Strict):
     place: Text | None = None
-    at: IsoDateTime | None = None
+    at: SightingTime | None = None
 
 
 class WantedPerson(_Strict):
     full_name: Text
     aliases: list[Text] = Field(default_factory=list, max_length=50)
-    date_of_birth: IsoDate | None = None
+    date_of_birth: BirthDate | None = None
     nationality: Country | None = None
     documents: list[Document] = Field(default_factory=list, max_length=20)
     offences: list[Text] = Field(default_factory=list, max_length=50)
@@ -157,11 +275,19 @@ class FraudPattern(_Strict):
 
 
 class ScamNumber(_Strict):
-    number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+    number: Code
     scam_type: Text = "other"
-    first_seen: IsoDate | None = None
-    last_seen: IsoDate | None = None
+    first_seen: SeenDate | None = None
+    last_seen: SeenDate | None = None
     reports: int | None = Field(default=None, ge=0)
+
+    @field_validator("last_seen")
+    @classmethod
+    def _seen_in_order(cls, value: date | None, info: ValidationInfo) -> date | None:
+        first = info.data.get("first_seen")
+        if admitted_at(info) and value is not None and first is not None and value < first:
+            raise PydanticCustomError("date_order", "must not be before first_seen")
+        return value
 
 
 # --- what a partner posts ---------------------------------------------------------------------
@@ -180,7 +306,7 @@ class _Envelope(_Strict):
     title: Text
     description: LongText | None = None
     language: Language = "en"
-    expires_at: IsoDateTime | None = None
+    expires_at: Expiry | None = None
 
     @model_validator(mode="after")
     def _envelope_rules(self) -> _Envelope:
@@ -223,9 +349,13 @@ _alert_in: Any = AlertIn  # an Annotated union: a type to pydantic, a value to m
 alert_in_adapter: TypeAdapter[AlertBody] = TypeAdapter(_alert_in)
 
 
-def parse_alert(data: Any) -> WantedPersonAlert | FraudPatternAlert | ScamNumberAlert:
-    """Validates decoded JSON in pydantic's strict JSON mode (ISO strings are dates there)."""
-    return alert_in_adapter.validate_json(orjson.dumps(data))
+def parse_alert(
+    data: Any, now: datetime | None = None
+) -> WantedPersonAlert | FraudPatternAlert | ScamNumberAlert:
+    """Admits a partner's decoded JSON as of `now` (default: the clock), in pydantic's strict
+    JSON mode (ISO strings are dates there), with the admission rules for text and dates."""
+    context = {ADMITTED_AT: now or datetime.now(UTC)}
+    return alert_in_adapter.validate_json(orjson.dumps(data), context=context)
 
 
 def alert_id_for(sender: str, source_ref: str) -> str:

@@ -14,6 +14,9 @@ import {
   agencyText,
   fill,
   h,
+  isExpired,
+  isolate,
+  pt,
   renderIncomingDetail,
   renderIncomingRow,
   renderSentDetail,
@@ -263,7 +266,7 @@ function renderDetail() {
         ? `✓ ${t("ack.done")}`
         : t("ack.button");
     ackStatus.textContent = ack
-      ? t("ack.doneBy", { agency: agencyText(store, ack.by), time: formatDateTime(ack.at) })
+      ? t("ack.doneBy", { agency: isolate(agencyText(store, ack.by)), time: formatDateTime(ack.at) })
       : "";
     markSeen(row);
   } else {
@@ -354,7 +357,8 @@ function onMessage(msg) {
       return;
     }
     case "error": {
-      const detailText = [msg.detail, msg.code ? `(${msg.code})` : ""].filter(Boolean).join(" ");
+      const said = msg.detail ? isolate(msg.detail) : "";
+      const detailText = [said, msg.code ? `(${msg.code})` : ""].filter(Boolean).join(" ");
       if (store.pendingAcks.size) {
         clearPendingAcks(store.pendingAcks.has(msg.alert_id) ? msg.alert_id : null);
         notice(t("ack.failed", { detail: detailText }), "error");
@@ -409,8 +413,9 @@ function onEvent(ev) {
     // Flash the row, except for quiet bulk imports (thousands of scam numbers).
     if (res.urgent || ev.alert.lane !== "bulk")
       row.flash = { at: Date.now(), cls: row.flash?.cls === "flash-a" ? "flash-b" : "flash-a" };
-    const agency = agencyText(store, ev.alert.sender);
-    const title = ev.alert.body?.title || ev.alert_id;
+    // Isolated inside the sentence, so a right-to-left title cannot reorder its words.
+    const agency = isolate(agencyText(store, ev.alert.sender));
+    const title = isolate(ev.alert.body?.title || ev.alert_id);
     if (res.urgent) {
       alarm(res.escalated ? "escalated" : "urgent");
       announce(
@@ -424,6 +429,31 @@ function onEvent(ev) {
   }
   if (res.urgent) updateTitle();
 }
+
+// An alert expires while it is on screen: re-render the rows (and the open detail) whose
+// expired state no longer matches what they show. Checked every few seconds, not per row timer,
+// so thousands of rows cost one pass.
+const EXPIRY_CHECK_MS = 5000;
+
+function refreshExpired() {
+  const now = Date.now();
+  for (const [view, rows] of [
+    [incomingView, store.cases.values()],
+    [sentView, store.sent.values()],
+  ]) {
+    let changed = false;
+    for (const row of rows) {
+      const expired = isExpired(row.alert, now);
+      if (row.el && (row.el.dataset.expired === "true") !== expired) {
+        row.version++;
+        changed = true;
+      }
+    }
+    if (changed) view.changed();
+  }
+}
+
+setInterval(refreshExpired, EXPIRY_CHECK_MS);
 
 function addOrTouch(res) {
   const view = viewOf(res.tab);
@@ -572,7 +602,7 @@ function showAgency() {
   const name = store.agencyName || store.agencies.get(store.agency);
   fill(
     el,
-    name && name !== store.agency ? h("span", { class: "agency-name" }, name) : null,
+    name && name !== store.agency ? pt("span", { class: "agency-name" }, name) : null,
     h("span", { class: "agency-id" }, store.agency),
   );
 }

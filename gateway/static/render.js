@@ -1,4 +1,5 @@
-// DOM building. Every piece of data goes through textContent / attributes, never innerHTML.
+// DOM building. Every piece of data goes through textContent / attributes, never innerHTML, and
+// every piece of partner text through pt() (bidi-isolated, see below).
 
 import {
   formatDate,
@@ -39,6 +40,33 @@ function append(el, children) {
     if (Array.isArray(c)) append(el, c);
     else el.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
+}
+
+// --- partner text ---------------------------------------------------------------------------------
+
+// Explicit bidi embeddings, overrides and isolates reorder what the officer reads ("exe.fdp" shown
+// as "pdf.exe"). Intake refuses them, but alerts stored before it did may still carry them.
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/g;
+
+export function cleanText(value) {
+  return String(value).replace(BIDI_CONTROLS, "");
+}
+
+/**
+ * Text a partner wrote (titles, names, refs, indicators, agency names …) in an element of its own:
+ * dir="auto" takes its direction from its first strong character, and `.pt` (unicode-bidi:
+ * isolate) keeps a right-to-left name from reordering the badges, times and labels around it.
+ * Only that text goes in the element. Empty values give null, which h() and fill() skip.
+ */
+export function pt(tag, attrs, value) {
+  if (value === null || value === undefined || value === "") return null;
+  const cls = attrs?.class ? `pt ${attrs.class}` : "pt";
+  return h(tag, { ...attrs, class: cls, dir: "auto" }, cleanText(value));
+}
+
+/** Partner text inside a sentence (announcements, notices): first-strong isolate marks. */
+export function isolate(value) {
+  return `\u2068${cleanText(value ?? "")}\u2069`;
 }
 
 let rowIds = 0;
@@ -166,7 +194,7 @@ function agencyFull(store, id) {
   return h(
     "span",
     { class: "agency-name" },
-    name && name !== id ? [name, " ", h("span", { class: "agency-id" }, id)] : id,
+    name && name !== id ? [pt("span", null, name), " ", h("span", { class: "agency-id" }, id)] : id,
   );
 }
 
@@ -191,9 +219,15 @@ function urgBadge(urg) {
   return h("span", { class: `urg urg-${urg}` }, label("urgency", urg));
 }
 
-function isExpired(alert) {
+/** Expired at display time: the page re-checks as time passes (see app.js). */
+export function isExpired(alert, now = Date.now()) {
   const exp = alert.body?.expires_at;
-  return exp ? Date.parse(exp) < Date.now() : false;
+  return exp ? Date.parse(exp) <= now : false;
+}
+
+function markExpired(li, alert) {
+  if (isExpired(alert)) li.dataset.expired = "true";
+  else delete li.dataset.expired;
 }
 
 /** Base classes, keeping the selection; a fresh `row.flash` (set by the app) restarts the flash
@@ -230,6 +264,7 @@ export function renderIncomingRow(store, row, li) {
   li.dataset.kind = b.kind || "";
   if (escalated) li.dataset.escalated = "true";
   else delete li.dataset.escalated;
+  markExpired(li, a);
 
   const ack = store.acks.get(a.alert_id);
   // The event name, unless a flag below already says the same thing.
@@ -244,7 +279,7 @@ export function renderIncomingRow(store, row, li) {
       { class: "row-line" },
       urgent ? h("span", { class: "urg urg-immediate" }, label("urgency", "immediate")) : null,
       escalated ? h("span", { class: "flag flag-escalated" }, `⚠ ${t("badge.escalated")}`) : null,
-      h("span", { class: "row-title", lang: b.language || null }, b.title || a.alert_id),
+      pt("span", { class: "row-title", lang: b.language || null }, b.title || a.alert_id),
       timeEl(row.at || a.received_at),
     ),
     h(
@@ -252,7 +287,7 @@ export function renderIncomingRow(store, row, li) {
       { class: "row-meta" },
       sevBadge(b.severity),
       h("span", { class: "kind" }, label("kind", b.kind)),
-      h("span", { class: "from" }, agencyText(store, a.sender)),
+      pt("span", { class: "from" }, agencyText(store, a.sender)),
       showEvent ? h("span", { class: `event event-${row.event}` }, label("event", row.event)) : null,
       reporters > 1
         ? h(
@@ -298,7 +333,7 @@ function receiptEl(store, r) {
   return h(
     "li",
     { class: `receipt receipt-${state}`, title, dataset: { agency: r.agency, state } },
-    h("span", { class: "receipt-agency" }, agencyText(store, r.agency)),
+    pt("span", { class: "receipt-agency" }, agencyText(store, r.agency)),
     h("span", { class: "receipt-state" }, text),
   );
 }
@@ -317,7 +352,7 @@ function receiptsList(store, row) {
           h(
             "li",
             { class: "receipt-awaiting", dataset: { agency: id } },
-            h("span", { class: "receipt-agency" }, agencyText(store, id)),
+            pt("span", { class: "receipt-agency" }, agencyText(store, id)),
             h("span", { class: "receipt-state" }, `… ${t("receipt.awaiting")}`),
           ),
         ),
@@ -335,12 +370,13 @@ export function renderSentRow(store, row, li) {
   li.dataset.urgency = b.urgency || "";
   li.dataset.severity = b.severity || "";
   li.dataset.kind = b.kind || "";
+  markExpired(li, a);
   fill(li, 
     h(
       "div",
       { class: "row-line" },
       h("span", { class: `status status-${status}` }, t(`sent.status.${status}`)),
-      h("span", { class: "row-title", lang: b.language || null }, b.title || a.alert_id),
+      pt("span", { class: "row-title", lang: b.language || null }, b.title || a.alert_id),
       timeEl(a.received_at),
     ),
     h(
@@ -349,11 +385,12 @@ export function renderSentRow(store, row, li) {
       sevBadge(b.severity),
       urgBadge(b.urgency),
       h("span", { class: "kind" }, label("kind", b.kind)),
-      h("span", { class: "ref" }, b.source_ref),
+      pt("span", { class: "ref" }, b.source_ref),
+      isExpired(a) ? h("span", { class: "flag flag-expired" }, t("badge.expired")) : null,
       b.tlp === "red" ? tlpBadge("red") : null,
     ),
     row.rejected
-      ? h("div", { class: "reject-reason" }, t("sent.reason", { reason: row.reason || "—" }))
+      ? h("div", { class: "reject-reason" }, t("sent.reason", { reason: isolate(row.reason || "—") }))
       : null,
     receiptsList(store, row),
   );
@@ -379,14 +416,14 @@ function section(titleText, ...content) {
 
 function chips(values, attrs) {
   if (!values?.length) return null;
-  return h("ul", { class: "chips" }, values.map((v) => h("li", attrs, v)));
+  return h("ul", { class: "chips" }, values.map((v) => pt("li", attrs, v)));
 }
 
 function subjectSection(alert) {
   const b = alert.body || {};
   const s = b.subject || {};
   const lang = b.language || null;
-  const orig = (v) => (v ? h("span", { lang }, v) : null);
+  const orig = (v) => pt("span", { lang }, v);
   if (b.kind === "wanted_person") {
     const seen = s.last_seen
       ? [orig(s.last_seen.place), s.last_seen.at ? [" · ", timeEl(s.last_seen.at, false)] : null]
@@ -401,12 +438,18 @@ function subjectSection(alert) {
         [
           t("detail.documents"),
           s.documents?.length
-            ? chips(s.documents.map((d) => `${d.type} ${d.country} ${d.number}`), { class: "mono" })
+            ? h(
+                "ul",
+                { class: "chips" },
+                s.documents.map((d) =>
+                  h("li", { class: "mono" }, pt("span", null, d.type), ` ${d.country} `, pt("span", null, d.number)),
+                ),
+              )
             : null,
         ],
         [t("field.offences"), s.offences?.length ? chips(s.offences.map((o) => o.replace(/_/g, " "))) : null],
         [t("field.warrant_ref"), orig(s.warrant_ref)],
-        [t("field.interpol_notice"), s.interpol_notice],
+        [t("field.interpol_notice"), orig(s.interpol_notice)],
         [t("field.last_seen"), seen ? h("span", null, seen) : null],
       ]),
     );
@@ -417,7 +460,7 @@ function subjectSection(alert) {
       t("detail.subject"),
       dl([
         [t("field.scheme"), label("scheme", s.scheme)],
-        [t("field.modus_operandi"), s.modus_operandi ? h("p", { class: "prose", lang }, s.modus_operandi) : null],
+        [t("field.modus_operandi"), pt("p", { class: "prose", lang }, s.modus_operandi)],
         [t("field.losses"), s.losses ? formatMoney(s.losses.amount, s.losses.currency) : null],
         [t("field.victims"), s.victims !== undefined && s.victims !== null ? formatNumber(s.victims) : null],
         ...Object.entries(ind)
@@ -430,8 +473,8 @@ function subjectSection(alert) {
     return section(
       t("detail.subject"),
       dl([
-        [t("field.number"), h("span", { class: "mono big" }, s.number)],
-        [t("field.scam_type"), s.scam_type ? s.scam_type.replace(/_/g, " ") : null],
+        [t("field.number"), pt("span", { class: "mono big" }, s.number)],
+        [t("field.scam_type"), s.scam_type ? pt("span", null, s.scam_type.replace(/_/g, " ")) : null],
         [t("field.first_seen"), formatDate(s.first_seen)],
         [t("field.last_seen"), formatDate(s.last_seen)],
         [t("field.reports"), s.reports !== undefined && s.reports !== null ? formatNumber(s.reports) : null],
@@ -454,9 +497,9 @@ function enrichmentSections(alert) {
             h(
               "li",
               null,
-              h("span", { class: "name-orig", lang }, n.original),
+              pt("span", { class: "name-orig", lang }, n.original),
               n.folded && n.folded !== n.original
-                ? [h("span", { class: "arrow", "aria-hidden": "true" }, " → "), h("span", { class: "name-folded", lang: "und-Latn" }, n.folded)]
+                ? [h("span", { class: "arrow", "aria-hidden": "true" }, " → "), pt("span", { class: "name-folded", lang: "und-Latn" }, n.folded)]
                 : null,
             ),
           ),
@@ -489,11 +532,11 @@ function enrichmentSections(alert) {
               h(
                 "tr",
                 null,
-                h("td", { class: "mono" }, p.raw),
-                h("td", { class: "mono strong" }, p.e164),
+                pt("td", { class: "mono" }, p.raw),
+                pt("td", { class: "mono strong" }, p.e164),
                 h("td", null, p.country || "—"),
                 h("td", null, label("line", p.line_type || "unknown")),
-                h("td", null, p.carrier || "—"),
+                pt("td", null, p.carrier || "—"),
               ),
             ),
           ),
@@ -528,18 +571,18 @@ function alertHeader(store, alert, extra) {
       isExpired(alert) ? h("span", { class: "flag flag-expired" }, t("detail.expired")) : null,
       extra,
     ),
-    h("h2", { id: "detail-title", lang: b.language || null }, b.title || alert.alert_id),
-    b.description ? h("p", { class: "description prose", lang: b.language || null }, b.description) : null,
+    pt("h2", { id: "detail-title", lang: b.language || null }, b.title || alert.alert_id),
+    pt("p", { class: "description prose", lang: b.language || null }, b.description),
     dl([
       [t("detail.from"), agencyFull(store, alert.sender)],
       [t("detail.received"), timeEl(alert.received_at, false)],
-      [t("detail.sourceRef"), h("span", { class: "mono" }, b.source_ref)],
-      [t("detail.references"), b.references ? h("span", { class: "mono" }, b.references) : null],
+      [t("detail.sourceRef"), pt("span", { class: "mono" }, b.source_ref)],
+      [t("detail.references"), pt("span", { class: "mono" }, b.references)],
       [t("detail.expires"), b.expires_at ? timeEl(b.expires_at, false) : null],
       [
         t("detail.recipients"),
         b.recipients?.length
-          ? h("span", null, b.recipients.map((id, i) => [i ? ", " : "", agencyText(store, id)]))
+          ? h("span", null, b.recipients.map((id, i) => [i ? ", " : "", pt("span", null, agencyText(store, id))]))
           : t("detail.allPartners"),
       ],
       [t("detail.alertId"), h("span", { class: "mono small" }, alert.alert_id)],
@@ -560,9 +603,9 @@ function timelineSection(store, entries) {
           { class: `tl tl-${e.event}`, dataset: { event: e.event, agency: e.agency || "" } },
           timeEl(e.at, false),
           h("span", { class: `event event-${e.event}` }, label("event", e.event)),
-          h("span", { class: "tl-agency" }, agencyText(store, e.agency)),
-          e.title ? h("span", { class: "tl-title", lang: e.language || null }, e.title) : null,
-          e.reason ? h("span", { class: "tl-reason" }, e.reason) : null,
+          pt("span", { class: "tl-agency" }, agencyText(store, e.agency)),
+          pt("span", { class: "tl-title", lang: e.language || null }, e.title),
+          pt("span", { class: "tl-reason" }, e.reason),
         ),
       ),
     ),
@@ -582,7 +625,7 @@ function caseSection(store, row, onOpenCase) {
       [
         t("detail.reporters"),
         c?.reporters?.length
-          ? h("ul", { class: "chips" }, c.reporters.map((id) => h("li", null, agencyText(store, id))))
+          ? h("ul", { class: "chips" }, c.reporters.map((id) => pt("li", null, agencyText(store, id))))
           : null,
       ],
       [
@@ -599,7 +642,7 @@ function caseSection(store, row, onOpenCase) {
                     ? h(
                         "button",
                         { type: "button", class: "link", dataset: { caseId: id }, onclick: () => onOpenCase(id) },
-                        store.cases.get(id).alert.body?.title || id,
+                        pt("span", null, store.cases.get(id).alert.body?.title || id),
                       )
                     : h("span", { class: "mono small muted" }, `${id} (${t("detail.relatedMissing")})`),
                 ),
@@ -640,7 +683,7 @@ export function renderSentDetail(store, row, body, { onRefresh }) {
     ...[
       alertHeader(store, a, h("span", { class: `status status-${status}` }, t(`sent.status.${status}`))),
       row.rejected
-        ? section(t("detail.rejected"), h("p", { class: "reject-reason" }, row.reason || "—"))
+        ? section(t("detail.rejected"), pt("p", { class: "reject-reason" }, row.reason || "—"))
         : null,
       section(
         t("detail.receipts"),

@@ -12,6 +12,7 @@ import asyncio
 import re
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -331,6 +332,46 @@ async def test_refused_token_shows_sign_in_failure(
         await o.wait_signed_in()
         await expect(error).to_be_hidden()
         await expect(page.locator("#agency")).to_contain_text("cn-beijing")
+
+
+# --- 6b. need-to-know hygiene: a strict page, isolated partner text, expiry shown ---------------
+
+
+async def test_partner_text_is_isolated_and_expiry_is_shown_under_a_strict_policy(
+    stack: Stack, browser: Browser
+) -> None:
+    async with officer(browser, stack, "cn-beijing", sign_in=False) as bj:
+        violations: list[str] = []
+        bj.page.on(
+            "console",
+            lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
+        )
+        response = await bj.page.reload()
+        assert response is not None
+        csp = response.headers.get("content-security-policy", "")
+        assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+        assert response.headers.get("x-content-type-options") == "nosniff"
+        await bj.sign_in("demo-officer-cn-beijing")
+        await bj.wait_signed_in()
+
+        # A right-to-left title that expires a few seconds after it is posted.
+        body = wanted(["cn-beijing"], title="מבוקש: Nguyễn — 2 מדינות")
+        expires = datetime.now(UTC) + timedelta(seconds=8)
+        body["expires_at"] = expires.isoformat()
+        alert_id = await post(stack, "vn-hanoi", body)
+        row = await bj.wait_row(alert_id, timeout=20)
+        title = row.locator(".row-title")
+        await expect(title).to_have_attribute("dir", "auto")
+        assert await title.evaluate("el => getComputedStyle(el).unicodeBidi") == "isolate"
+        assert await row.get_attribute("data-expired") is None
+
+        await row.click()
+        await expect(bj.page.locator("#detail-title")).to_have_attribute("dir", "auto")
+        # The page re-checks expiry every 5 s: within 20 s of the expiry the row says so.
+        await bj.wait_row(alert_id, timeout=20, expired="true")
+        await expect(row.locator(".flag-expired")).to_have_text("Expired")
+        await expect(bj.page.locator("#detail .flag-expired")).to_be_visible()
+        assert violations == [], violations
 
 
 # --- 7. screenshots for people ----------------------------------------------------------------

@@ -305,9 +305,9 @@ def test_every_event_id_is_deterministic(proc: Processor) -> None:
 def test_an_alert_that_expires_before_its_deadline_is_never_escalated(
     proc: Processor, st: State
 ) -> None:
-    expires = (NOW + timedelta(seconds=30)).isoformat()
+    now = datetime.now(UTC)  # intake judges expiry against the clock
     body = person("U5", "Trần Bình", "1973-03-03", [], recipients=["cn-beijing"])
-    rec = record("vn-hanoi", {**body, "expires_at": expires})
-    proc.submission(rec, st, NOW)
-    assert proc.escalate_due(st, NOW + timedelta(seconds=61)) == []
+    rec = record("vn-hanoi", {**body, "expires_at": (now + timedelta(seconds=30)).isoformat()})
+    proc.submission(rec, st, now)
+    assert proc.escalate_due(st, now + timedelta(seconds=61)) == []
     assert not st.escalations
