@@ -31,6 +31,10 @@ from hotline.topics import topics
 log = logging.getLogger("hotline.gateway")
 
 READ_RANGE_TIMEOUT_S = 30.0
+# Alerts written but not yet processed that a gateway remembers: an import running ahead of
+# the stream must not grow the gateway without bound. Beyond it the oldest read as unknown
+# until the stream has processed them (and a retry of one is sent again, deduplicated there).
+ACCEPTED_CAP = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +196,8 @@ class Hub:
         """Kafka holds the alert: until the stream has processed it, it reads as accepted."""
         if alert_id not in self.states:
             self.accepted[alert_id] = record
+            if len(self.accepted) > ACCEPTED_CAP:
+                del self.accepted[next(iter(self.accepted))]
 
     def known(self, alert_id: str) -> bool:
         return alert_id in self.states or alert_id in self.accepted
