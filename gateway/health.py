@@ -23,8 +23,14 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 async def readyz(services: ServicesDep) -> JSONResponse:
-    """Ready only when Kafka is reachable and the delivery consumer runs."""
-    checks = {"kafka_producer": services.publisher.ready, "delivery_consumer": services.hub.running}
+    """Ready only when Kafka takes writes and the delivery consumer has caught up."""
+    checks = {
+        "kafka_producer": services.publisher.ready,
+        "delivery_consumer": services.hub.running,
+        # Alert states and feeds read up to where they stood at start-up: retries and
+        # acknowledgements are recognised, and a console's backlog is complete.
+        "caught_up": services.hub.caught_up,
+    }
     ok = all(checks.values())
     return JSONResponse(
         {"status": "ready" if ok else "not_ready", **checks}, status_code=200 if ok else 503

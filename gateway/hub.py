@@ -136,10 +136,18 @@ class Hub:
         self.accepted: dict[str, bytes] = {}
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
+        # topic -> end offset at start-up not read yet: until then states and feeds are stale
+        # (a retry would not be known, an acknowledgement not found).
+        self._catching_up: dict[str, int] = {}
 
     @property
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
+
+    @property
+    def caught_up(self) -> bool:
+        """Everything that was on the topics when the gateway started has been read."""
+        return self.running and not self._catching_up
 
     async def start(self) -> None:
         consumer = AIOKafkaConsumer(
@@ -155,11 +163,19 @@ class Hub:
         consumer.assign([*tps, state_tp])
         ends = await consumer.end_offsets(tps)
         begins = await consumer.beginning_offsets(tps)
+        targets: dict[str, int] = {}
         for tp in tps:
             start = max(begins[tp], ends[tp] - self.settings.console_ring)
             consumer.seek(tp, start)
             self._by_topic[tp.topic][1].covered_from = start
+            if ends[tp] > start:
+                targets[tp.topic] = ends[tp]
         await consumer.seek_to_beginning(state_tp)
+        state_begin = (await consumer.beginning_offsets([state_tp]))[state_tp]
+        state_end = (await consumer.end_offsets([state_tp]))[state_tp]
+        if state_end > state_begin:
+            targets[self._state_topic] = state_end
+        self._catching_up = targets
         self._consumer = consumer
         self._task = asyncio.create_task(self._run(consumer), name="delivery-consumer")
 
@@ -180,6 +196,9 @@ class Hub:
                 lag_due = loop.time() + 1.0
             batches = await consumer.getmany(timeout_ms=500, max_records=5000)
             for tp, records in batches.items():
+                target = self._catching_up.get(tp.topic)
+                if target is not None and records and records[-1].offset + 1 >= target:
+                    del self._catching_up[tp.topic]
                 if tp.topic == self._state_topic:
                     for r in records:
                         key = r.key.decode()

@@ -13,6 +13,7 @@ import atexit
 import base64
 import concurrent.futures
 import contextlib
+import ctypes
 import fcntl
 import os
 import re
@@ -211,6 +212,16 @@ def _heap_bytes(heap: str) -> int:
     return int(match.group(1)) * unit[match.group(2).lower()]
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """For `preexec_fn`: the child gets SIGTERM when the process (thread) that started it dies,
+    even by SIGKILL — a process in a session of its own would otherwise outlive it."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def _run_sync(coro: Coroutine[Any, Any, _T]) -> _T:
     """asyncio.run that also works when the caller is already inside an event loop."""
     try:
@@ -283,8 +294,10 @@ class LocalBroker:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 # Own session: a terminal's Ctrl-C reaches only us, and we stop the broker
-                # in order instead of racing its shutdown hook.
+                # in order instead of racing its shutdown hook. SIGTERM if we die: Kafka's
+                # orderly shutdown, so a SIGKILLed `hotline kafka` leaves no JVM behind.
                 start_new_session=True,
+                preexec_fn=die_with_parent,  # noqa: PLW1509 - no threads in the child yet
             )
         atexit.register(self.stop)
 
@@ -440,7 +453,7 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 @contextlib.contextmanager
 def _termination_signals_ignored() -> Iterator[None]:
-    signals = (signal.SIGINT, signal.SIGTERM)
+    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
     previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in signals}
     try:
         yield
@@ -453,6 +466,7 @@ def serve(*, port: int = 9092, data_dir: Path, cache_dir: Path | None = None) ->
     """Run the broker in the foreground until SIGINT/SIGTERM (the `hotline kafka` command)."""
     broker = LocalBroker(port=port, data_dir=data_dir, cache_dir=cache_dir)
     previous_sigterm = signal.signal(signal.SIGTERM, _interrupt)
+    previous_sighup = signal.signal(signal.SIGHUP, _interrupt)  # the terminal closed
     try:
         broker.start()
         broker.wait_ready()
@@ -470,3 +484,4 @@ def serve(*, port: int = 9092, data_dir: Path, cache_dir: Path | None = None) ->
         with _termination_signals_ignored():
             broker.stop()
         signal.signal(signal.SIGTERM, previous_sigterm)
+        signal.signal(signal.SIGHUP, previous_sighup)

@@ -53,11 +53,10 @@ def kafka(
 @cli.command()
 def worker() -> None:
     """Run one Faust stream worker against the configured broker."""
-    from faust import Worker
-
     from hotline import logs
     from hotline.topics import ensure_topics_with_retry
     from streams.app import create_app
+    from streams.runner import Worker
 
     settings = Settings()
     logs.configure(settings.log_level)

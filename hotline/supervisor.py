@@ -1,14 +1,14 @@
 """`hotline up`: broker, worker, gateway and demo traffic as child processes, stopped together.
 
 Children run in their own sessions so a terminal's Ctrl-C reaches only this process, which
-then stops them in reverse order; PR_SET_PDEATHSIG covers the case where this process is
-killed outright, so no child outlives it.
+then stops them all; PR_SET_PDEATHSIG covers the case where this process is killed outright,
+so no child outlives it. Ctrl-C, SIGTERM and SIGHUP (the terminal closed) stop everything the
+same way, and the clean-up never depends on a terminal or a pipe still being there to print to.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import signal
 import subprocess
@@ -21,7 +21,7 @@ from typing import IO
 
 import httpx
 
-from hotline.broker import BrokerError, LocalBroker
+from hotline.broker import BrokerError, LocalBroker, die_with_parent
 from hotline.settings import (
     DEMO_OFFICER_PREFIX,
     DEMO_OPERATOR_TOKEN,
@@ -29,12 +29,9 @@ from hotline.settings import (
     Settings,
 )
 
-PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# A worker asked to stop exits within 10 s (streams/runner.py); this is the margin past it.
+CHILD_STOP_S = 12.0
 
 
 def spawn(args: Sequence[str], env: dict[str, str], log: Path | None) -> subprocess.Popen[bytes]:
@@ -49,19 +46,27 @@ def spawn(args: Sequence[str], env: dict[str, str], log: Path | None) -> subproc
         stdout=out,
         stderr=subprocess.STDOUT if log is not None else None,
         start_new_session=True,
-        preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads yet
+        preexec_fn=die_with_parent,  # noqa: PLW1509 - no threads yet
     )
 
 
 def stop(proc: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
-    if proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    stop_all([proc], timeout)
+
+
+def stop_all(procs: Sequence[subprocess.Popen[bytes]], timeout: float = CHILD_STOP_S) -> None:
+    """SIGTERM to all at once, SIGKILL to whatever still runs after `timeout` seconds."""
+    running = [p for p in procs if p.poll() is None]
+    for p in running:
+        with contextlib.suppress(ProcessLookupError):
+            p.terminate()
+    deadline = time.monotonic() + timeout
+    for p in running:
+        try:
+            p.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
 
 
 def hotline_cmd(*args: str) -> list[str]:
@@ -80,8 +85,33 @@ def wait_ready(url: str, procs: Sequence[subprocess.Popen[bytes]], timeout: floa
     raise RuntimeError(f"{url}/readyz did not answer 200 within {timeout:.0f}s")
 
 
+def wait_worker(port: int, procs: Sequence[subprocess.Popen[bytes]], timeout: float = 90.0) -> None:
+    """Until the worker owns the stream and has recovered its tables: until then an alert
+    posted would wait for it (the gateway alone answering /readyz is not "up")."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in procs):
+            raise RuntimeError("a hotline process exited during start-up")
+        with contextlib.suppress(httpx.HTTPError, ValueError):
+            r = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1.0)
+            if r.status_code == 200 and r.json().get("active"):
+                return
+        time.sleep(0.3)
+    raise RuntimeError(f"the worker was not ready within {timeout:.0f}s")
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
+
+
+def _say(text: str, *, err: bool = False) -> None:
+    """Print, unless the terminal or pipe is gone: then say nothing more, and go on."""
+    stream = sys.stderr if err else sys.stdout
+    try:
+        print(text, file=stream, flush=True)
+    except OSError:  # EPIPE, or EIO from a closed terminal
+        devnull = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+        sys.stdout = sys.stderr = devnull
 
 
 def _banner(settings: Settings, url: str, logs: Path) -> str:
@@ -111,37 +141,39 @@ def run_all(settings: Settings, *, demo: bool) -> int:
     logs = data / "logs"
     broker = LocalBroker(port=settings.kafka_port, data_dir=data / "kafka")
     children: list[subprocess.Popen[bytes]] = []
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    previous = {sig: signal.signal(sig, _interrupt) for sig in STOP_SIGNALS[1:]}
     url = f"http://{settings.gateway_host}:{settings.gateway_port}"
     try:
-        print(f"Starting Kafka on {broker.bootstrap} …", flush=True)
+        _say(f"Starting Kafka on {broker.bootstrap} …")
         broker.start()
         broker.wait_ready()
         env = {**os.environ, "HOTLINE_KAFKA_BOOTSTRAP": broker.bootstrap}
-        print("Starting worker and gateway …", flush=True)
+        _say("Starting worker and gateway …")
         children.append(spawn(hotline_cmd("worker"), env, logs / "worker.log"))
         children.append(spawn(hotline_cmd("gateway"), env, logs / "gateway.log"))
         wait_ready(url, children)
-        print(_banner(settings, url, logs), flush=True)
+        wait_worker(settings.worker_port, children)
+        _say(_banner(settings, url, logs))
         if demo:
             children.append(spawn(hotline_cmd("demo", "--url", url), env, None))
         while all(p.poll() is None for p in children[:2]) and broker.is_running():
             time.sleep(0.5)
-        print(
-            f"A component stopped unexpectedly; see {logs}/ and {broker.log_path}", file=sys.stderr
-        )
+        _say(f"A component stopped unexpectedly; see {logs}/ and {broker.log_path}", err=True)
         return 1
     except KeyboardInterrupt:
         return 0
     except (BrokerError, RuntimeError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _say(f"error: {exc}", err=True)
         return 1
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        print("Stopping …", flush=True)
-        for proc in reversed(children):
-            stop(proc)
+        # Nothing here may fail before every child is stopped: no signal interrupts it, and
+        # printing to a terminal or pipe that is gone is skipped (see _say).
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
+        _say("Stopping …")
+        stop_all(list(reversed(children)))
         broker.stop()
-        signal.signal(signal.SIGTERM, previous)
-        print("Stopped.", flush=True)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        _say("Stopped.")

@@ -173,8 +173,12 @@ def install(app: faust.App, settings: Settings, st: State) -> None:
     @app.page("/readyz")
     async def readyz(view: Any, request: Any) -> Any:
         # "active": this worker owns the stream's partition (the other is a hot standby).
+        # Ready: it holds partitions (active or standby) with their tables recovered, so an
+        # alert posted now is handled by it or by the worker it stands by for.
         active = any(tp.topic == t.inbound for tp in app.assignor.assigned_actives())
-        ready = app.tables.recovery.completed.is_set() and not app.rebalancing  # type: ignore[attr-defined]
+        assigned = bool(app.assignor.assigned_actives() or app.assignor.assigned_standbys())
+        recovered = app.tables.recovery.completed.is_set()  # type: ignore[attr-defined]
+        ready = assigned and recovered and not app.rebalancing
         body = {"status": "ready" if ready else "not_ready", "active": active}
         return view.json(body, status=200 if ready else 503)
 
