@@ -420,10 +420,30 @@ class CaseRecord(_Strict):
     opened_at: AwareDatetime
     updated_at: AwareDatetime
     state: Literal["open", "cancelled"] = "open"
-    reports: list[Report]
+    reports: list[Report] = Field(default_factory=list)
     # related case id -> who could see that case when the link was made. Audiences only
     # grow, so an old snapshot can hide a related case from a viewer but never show one.
     related: dict[str, list[str]] = Field(default_factory=dict)
+
+    # Written by versions before need-to-know (ids and reporters without audiences); read
+    # only, never written: such a case keeps matching and shows nobody what it cannot prove.
+    alert_ids: list[str] = Field(default_factory=list, exclude=True)
+    reporters: list[str] = Field(default_factory=list, exclude=True)
+
+    @field_validator("related", mode="before")
+    @classmethod
+    def _related_without_audience(cls, value: Any) -> Any:
+        return {} if isinstance(value, list) else value  # old: bare ids, audience unknown
+
+    @model_validator(mode="after")
+    def _reports_from_old_ids(self) -> CaseRecord:
+        if self.alert_ids and not self.reports:
+            old = [
+                Report(alert_id=a, sender="", audience=[], at=self.updated_at)
+                for a in self.alert_ids
+            ]
+            self.__dict__["reports"] = old
+        return self
 
     def report(self, alert_id: str) -> Report | None:
         return next((r for r in self.reports if r.alert_id == alert_id), None)

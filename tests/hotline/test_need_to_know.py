@@ -272,3 +272,15 @@ def test_event_names_for_every_pair_of_reports() -> None:
         for viewer in AGENCIES:
             name = ntk.event_name(viewer, case, "al-2", "alert")
             assert name == ("updated" if first == second else "corroborated")
+
+
+def test_a_case_stored_before_need_to_know_reads_back_showing_nothing() -> None:
+    old = (
+        '{"case_id":"cs-old","kind":"scam_number","opened_at":"2026-11-01T00:00:00Z",'
+        '"updated_at":"2026-11-02T00:00:00Z","state":"open","reporters":["ru-moscow"],'
+        '"alert_ids":["al-red"],"related":["cs-other"]}'
+    )
+    case = loads(CaseRecord, old)
+    assert [r.alert_id for r in case.reports] == ["al-red"]
+    for agency in AGENCIES:
+        assert ntk.case_view(agency, case) is None
