@@ -11,7 +11,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
-from hotline import metrics
+from hotline import __version__, metrics
 from hotline.settings import Settings
 from hotline.topics import ensure_topics
 
@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="Hotline",
-        version="0.1.0",
+        version=__version__,
         lifespan=lifespan,
         summary="Live alert hotline between partner law-enforcement agencies.",
     )
