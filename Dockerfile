@@ -25,7 +25,7 @@ COPY gateway ./gateway
 # --no-deps: every dependency is already there, from the lock; none may come in unpinned.
 RUN /opt/hotline/bin/pip install . --no-deps \
  && /opt/hotline/bin/pip check \
- && /opt/hotline/bin/hotline --help >/dev/null
+ && /opt/hotline/bin/hotline --version
 
 # ---- runtime ----------------------------------------------------------------------------------
 FROM python:3.11-slim
