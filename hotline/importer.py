@@ -83,17 +83,28 @@ def read_alerts(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def _read_csv(path: Path, tag: str) -> Iterator[dict[str, Any]]:
-    with _open(path, "r", newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
+    with _open(path, "rb") as f:
+        reader = csv.DictReader(_decoded(f, path))
         try:
             column = "number" if reader.fieldnames and "number" in reader.fieldnames else None
             for line_no, row in enumerate(reader, start=2):
                 number = row.get(column) if column else next(iter(row.values()), "")
                 yield scam_alert(str(number or "").strip(), f"{tag}-{line_no}", row)
-        except (UnicodeDecodeError, csv.Error) as exc:
-            why = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(exc)
+        except csv.Error as exc:
             raise CommandError(
-                f"{path}, line {reader.line_num + 1}: {why}", ExitCode.DATA_ERROR
+                f"{path}, line {reader.line_num}: {exc}", ExitCode.DATA_ERROR
+            ) from None
+
+
+def _decoded(f: IO[bytes], path: Path) -> Iterator[str]:
+    """The file's lines as text, one at a time, so a byte that is not UTF-8 is reported with
+    its line (a text-mode file decodes ahead in blocks and cannot tell)."""
+    for line_no, raw in enumerate(f, start=1):
+        try:
+            yield raw.decode("utf-8-sig" if line_no == 1 else "utf-8")
+        except UnicodeDecodeError:
+            raise CommandError(
+                f"{path}, line {line_no}: not UTF-8 text", ExitCode.DATA_ERROR
             ) from None
 
 
