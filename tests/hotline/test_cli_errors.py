@@ -152,3 +152,17 @@ def _recording_client(sent: list[httpx.Request]) -> type[httpx.Client]:
             super().__init__(base_url=str(kwargs["base_url"]), transport=transport)
 
     return Recording
+
+
+def test_worker_without_kafka_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aiokafka.errors import KafkaConnectionError
+
+    from hotline import topics
+
+    async def never(settings: object) -> None:
+        raise KafkaConnectionError("Unable to bootstrap from [('127.0.0.1', 9092)]")
+
+    monkeypatch.setattr(topics, "ensure_topics_with_retry", never)
+    result = runner.invoke(cli.cli, ["worker"])
+    assert result.exit_code == ExitCode.UNAVAILABLE
+    assert one_error_line(result).startswith("error: Kafka at 127.0.0.1:9092 did not answer")
