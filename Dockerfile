@@ -11,14 +11,21 @@ ENV PIP_NO_CACHE_DIR=1 \
 
 RUN python -m venv /opt/hotline
 WORKDIR /src
-# Only what `pip install .` needs (pyproject names README.md as the readme); .dockerignore keeps
-# everything else — tests, .venv, .env files, local broker data — out of the build context.
-COPY pyproject.toml README.md ./
+# The pinned, hash-checked runtime dependencies first: their layer is rebuilt only when the
+# lock changes, not on every source edit.
+COPY requirements.lock ./
+RUN /opt/hotline/bin/pip install --require-hashes -r requirements.lock
+# Only what `pip install .` needs (pyproject names README.md as the readme and LICENSE as the
+# licence); .dockerignore keeps everything else — tests, .venv, .env files, local broker data —
+# out of the build context.
+COPY pyproject.toml README.md LICENSE ./
 COPY hotline ./hotline
 COPY streams ./streams
 COPY gateway ./gateway
-RUN /opt/hotline/bin/pip install . \
- && /opt/hotline/bin/hotline --help >/dev/null
+# --no-deps: every dependency is already there, from the lock; none may come in unpinned.
+RUN /opt/hotline/bin/pip install . --no-deps \
+ && /opt/hotline/bin/pip check \
+ && /opt/hotline/bin/hotline --version
 
 # ---- runtime ----------------------------------------------------------------------------------
 FROM python:3.11-slim

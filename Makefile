@@ -10,10 +10,13 @@ run-quiet:      ## the same, without demo traffic
 	.venv/bin/hotline up --no-demo
 
 test:           ## lint and types, then every test: unit, real-broker integration, browser
-	@scripts/setup --browser
+	@scripts/setup --browser --python3.13
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
+	@# The unit tests on Python 3.13 as well (3.11 runs everything below).
+	@if [ -x .venv-3.13/bin/python ]; then .venv-3.13/bin/pytest -m "not integration and not browser" -q; \
+	else echo "skipped: unit tests on Python 3.13 (no Python 3.13 interpreter on this machine)"; fi
 	.venv/bin/pytest
 
 unit:           ## the fast tests only (no broker, no browser)

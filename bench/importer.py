@@ -24,9 +24,11 @@ from types import FrameType
 
 import httpx
 import orjson
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from hotline.demo.traffic import scam_numbers
-from hotline.importer import MAX_RETRIES, scam_alert
+from hotline.importer import MAX_ATTEMPTS, MAX_WAIT_S, scam_alert
+from hotline.retry import RetryLater, backoff, raise_for_retry_later, wait_retry_after
 
 _stop = False
 
@@ -59,15 +61,36 @@ def run(url: str, key: str, seed: int, skip: int, count: int, tag: str, batch: i
             body = b"\n".join(orjson.dumps(a) for a in chunk)
             t0 = time.monotonic()
             first = t0 if first is None else first
-            # As `hotline import` does: 429 / 503 for the whole request means "wait, resend".
-            for _ in range(MAX_RETRIES):
-                r = client.post("/v1/alerts/batch", content=body, headers=headers)
-                if r.status_code not in (429, 503) or _stop:
-                    break
-                waits[str(r.status_code)] = waits.get(str(r.status_code), 0) + 1
-                pause = float(r.headers.get("retry-after", "1"))
-                waited += pause
-                time.sleep(pause)
+
+            # As `hotline import` does: 429 / 503 for the whole request means "wait, resend"
+            # (the same wait policy); the bench counts the waits, and SIGTERM ends them.
+            def send(body: bytes = body) -> httpx.Response:
+                return raise_for_retry_later(
+                    client.post("/v1/alerts/batch", content=body, headers=headers)
+                )
+
+            def pause(seconds: float) -> None:
+                nonlocal waited
+                waited += seconds
+                time.sleep(seconds)
+
+            def tally(state: RetryCallState) -> None:
+                exc = state.outcome.exception() if state.outcome is not None else None
+                if isinstance(exc, RetryLater):
+                    waits[str(exc.status_code)] = waits.get(str(exc.status_code), 0) + 1
+
+            retrying = Retrying(
+                retry=retry_if_exception_type(RetryLater),
+                wait=wait_retry_after(backoff(0.5, MAX_WAIT_S)),
+                stop=stop_after_attempt(MAX_ATTEMPTS) | (lambda _state: _stop),
+                sleep=pause,
+                before_sleep=tally,
+                reraise=True,
+            )
+            try:
+                r = retrying(send)
+            except RetryLater as exc:
+                r = exc.response
             t1 = time.monotonic()
             doc = r.json() if r.status_code == 200 else {}
             for item in doc.get("items", []):

@@ -10,8 +10,10 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_never
 
-from hotline import metrics
+from hotline import __version__, metrics
+from hotline.retry import backoff, next_wait
 from hotline.settings import Settings
 from hotline.topics import ensure_topics
 
@@ -45,7 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="Hotline",
-        version="0.1.0",
+        version=__version__,
         lifespan=lifespan,
         summary="Live alert hotline between partner law-enforcement agencies.",
     )
@@ -62,19 +64,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 async def _connect(services: Services) -> None:
     """Keeps trying until Kafka answers: the gateway serves /healthz (and 503s) meanwhile."""
-    delay = 0.5
-    while True:
-        try:
-            await ensure_topics(services.settings)
-            if not services.publisher.ready:
-                await services.publisher.start()
-            await services.hub.start()
-            log.info("connected to Kafka at %s", services.settings.kafka_bootstrap)
-            return
-        except Exception as exc:  # noqa: BLE001 - any failure here means "not yet"
-            log.warning("Kafka not reachable yet (%s); retrying in %.1fs", exc, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 10.0)
+
+    async def attempt() -> None:
+        await ensure_topics(services.settings)
+        if not services.publisher.ready:
+            await services.publisher.start()
+        await services.hub.start()
+
+    def note(state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        log.warning("Kafka not reachable yet (%s); retrying in %.1fs", exc, next_wait(state))
+
+    # Any failure here means "not yet"; cancellation (shutdown) is not an Exception.
+    await AsyncRetrying(
+        retry=retry_if_exception_type(Exception),
+        wait=backoff(0.5, 10.0),
+        stop=stop_never,
+        before_sleep=note,
+        reraise=True,
+    )(attempt)
+    log.info("connected to Kafka at %s", services.settings.kafka_bootstrap)
 
 
 async def _count_responses(

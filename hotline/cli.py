@@ -6,17 +6,57 @@ import asyncio
 import getpass
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
+from typer.core import TyperGroup
 
+from hotline import __version__
+from hotline.exits import CommandError, ExitCode, settings_problem
 from hotline.settings import Settings, digest
 
+
+class _Commands(TyperGroup):
+    """Turns the failures an operator can act on into one line and its exit code
+    (hotline/exits.py); anything else keeps its traceback, as a bug should."""
+
+    # Any: typer's own click Context (vendored since 0.24) or click's, by typer version.
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CommandError as exc:
+            raise _fail(exc.message, exc.code) from None
+        except ValidationError as exc:
+            if exc.title != Settings.__name__:
+                raise
+            raise _fail(settings_problem(exc.errors()), ExitCode.CONFIG) from None
+
+
 cli = typer.Typer(
+    cls=_Commands,
     add_completion=False,
     no_args_is_help=True,
     help="Live alert hotline between partner law-enforcement agencies.",
 )
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"hotline {__version__}")
+        raise typer.Exit()
+
+
+@cli.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    pass
 
 
 @cli.command()
@@ -53,6 +93,8 @@ def kafka(
 @cli.command()
 def worker() -> None:
     """Run one Faust stream worker against the configured broker."""
+    from aiokafka.errors import KafkaError
+
     from hotline import logs
     from hotline.topics import ensure_topics_with_retry
     from streams.app import create_app
@@ -60,7 +102,12 @@ def worker() -> None:
 
     settings = Settings()
     logs.configure(settings.log_level)
-    asyncio.run(ensure_topics_with_retry(settings))
+    try:
+        asyncio.run(ensure_topics_with_retry(settings))
+    except KafkaError as exc:
+        raise CommandError(
+            f"Kafka at {settings.kafka_bootstrap} did not answer ({exc})", ExitCode.UNAVAILABLE
+        ) from None
     asyncio.set_event_loop(asyncio.new_event_loop())
     app = create_app(settings)
     Worker(
@@ -112,6 +159,8 @@ def demo(
         asyncio.run(run_demo(url.rstrip("/"), rate=rate, loop_forever=not once))
     except KeyboardInterrupt:
         pass
+    except TimeoutError as exc:  # the gateway never became ready
+        raise CommandError(str(exc), ExitCode.UNAVAILABLE) from None
 
 
 @cli.command(name="import")
@@ -121,19 +170,26 @@ def import_numbers(
     ],
     key: Annotated[str, typer.Option(envvar="HOTLINE_PARTNER_KEY", help="Partner API key.")],
     url: Annotated[str, typer.Option(help="Gateway base URL.")] = "http://127.0.0.1:8000",
-    batch: Annotated[int, typer.Option(help="Alerts per request.")] = 5000,
+    batch: Annotated[int, typer.Option(min=1, help="Alerts per request.")] = 5000,
+    attempts: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Sends of one batch (gateway unreachable or busy) before giving up."
+        ),
+    ] = 10,
 ) -> None:
     """Post a scam-number list through the bulk lane, with a progress bar."""
     from hotline.importer import run_import
 
-    raise typer.Exit(run_import(file, url=url.rstrip("/"), key=key, batch=batch))
+    code = run_import(file, url=url.rstrip("/"), key=key, batch=batch, attempts=attempts)
+    raise typer.Exit(code)
 
 
 def _stdin_is_terminal() -> bool:
     return sys.stdin.isatty()
 
 
-def _fail(message: str, code: int = 1) -> typer.Exit:
+def _fail(message: str, code: int = ExitCode.FAILED) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
 
@@ -152,7 +208,7 @@ def hash_secret(ctx: typer.Context) -> None:
             "treat that one as exposed). Pipe it on standard input, "
             "`printf '%s\\n' \"$KEY\" | hotline hash-secret`, or run `hotline hash-secret` "
             "and type it.",
-            code=2,
+            code=ExitCode.USAGE,
         )
     if _stdin_is_terminal():
         secret = getpass.getpass("Secret: ")

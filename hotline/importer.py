@@ -9,21 +9,28 @@ from __future__ import annotations
 import csv
 import hashlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 import orjson
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
-MAX_RETRIES = 10
+from hotline.exits import CommandError, ExitCode
+from hotline.retry import RetryLater, backoff, next_wait, raise_for_retry_later, wait_retry_after
+
+# Sends of one batch before the import stops; waits between them back off up to MAX_WAIT_S
+# (or what the gateway's Retry-After asks).
+MAX_ATTEMPTS = 10
+MAX_WAIT_S = 15.0
 
 
 def _file_tag(path: Path) -> str:
     h = hashlib.sha256()
-    with path.open("rb") as f:
+    with _open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()[:10]
@@ -49,20 +56,24 @@ def scam_alert(number: str, ref: str, row: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_alerts(path: Path) -> Iterator[dict[str, Any]]:
+    """The file's alerts, in order; CommandError (DATA_ERROR) naming the line that cannot be
+    read."""
     tag = f"IMP-{_file_tag(path)}"
     if path.suffix.lower() == ".csv":
-        with path.open(newline="", encoding="utf-8-sig") as f:
-            reader = csv.DictReader(f)
-            column = "number" if reader.fieldnames and "number" in reader.fieldnames else None
-            for line_no, row in enumerate(reader, start=2):
-                number = row.get(column) if column else next(iter(row.values()), "")
-                yield scam_alert(str(number or "").strip(), f"{tag}-{line_no}", row)
+        yield from _read_csv(path, tag)
         return
-    with path.open("rb") as f:
+    with _open(path, "rb") as f:
         for line_no, line in enumerate(f, start=1):
             if not line.strip():
                 continue
-            doc = orjson.loads(line)
+            try:
+                doc = orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
+                # The parser sees one line at a time: its position is the column.
+                raise CommandError(
+                    f"{path}, line {line_no}: not JSON ({exc.msg} at column {exc.colno})",
+                    ExitCode.DATA_ERROR,
+                ) from None
             if isinstance(doc, dict) and "kind" in doc:
                 yield doc  # a full alert body: its own source_ref
             elif isinstance(doc, dict):
@@ -71,29 +82,116 @@ def read_alerts(path: Path) -> Iterator[dict[str, Any]]:
                 yield scam_alert(str(doc), f"{tag}-{line_no}", {})
 
 
-def _count_lines(path: Path) -> int:
-    with path.open("rb") as f:
-        n = sum(1 for line in f if line.strip())
-    return n - 1 if path.suffix.lower() == ".csv" else n
+def _read_csv(path: Path, tag: str) -> Iterator[dict[str, Any]]:
+    with _open(path, "rb") as f:
+        reader = csv.DictReader(_decoded(f, path))
+        try:
+            column = "number" if reader.fieldnames and "number" in reader.fieldnames else None
+            for line_no, row in enumerate(reader, start=2):
+                number = row.get(column) if column else next(iter(row.values()), "")
+                yield scam_alert(str(number or "").strip(), f"{tag}-{line_no}", row)
+        except csv.Error as exc:
+            raise CommandError(
+                f"{path}, line {reader.line_num}: {exc}", ExitCode.DATA_ERROR
+            ) from None
 
 
-def _post(client: httpx.Client, key: str, chunk: list[dict[str, Any]]) -> dict[str, Any]:
+def _decoded(f: IO[bytes], path: Path) -> Iterator[str]:
+    """The file's lines as text, one at a time, so a byte that is not UTF-8 is reported with
+    its line (a text-mode file decodes ahead in blocks and cannot tell)."""
+    for line_no, raw in enumerate(f, start=1):
+        try:
+            yield raw.decode("utf-8-sig" if line_no == 1 else "utf-8")
+        except UnicodeDecodeError:
+            raise CommandError(
+                f"{path}, line {line_no}: not UTF-8 text", ExitCode.DATA_ERROR
+            ) from None
+
+
+def _open(path: Path, mode: str, **kwargs: Any) -> IO[Any]:
+    try:
+        return path.open(mode, **kwargs)
+    except FileNotFoundError:
+        raise CommandError(f"{path}: no such file", ExitCode.NO_INPUT) from None
+    except OSError as exc:
+        raise CommandError(f"{path}: {exc.strerror or exc}", ExitCode.NO_INPUT) from None
+
+
+def count_alerts(path: Path) -> int:
+    """Reads the whole file once before anything is sent: a bad line is reported while
+    nothing has been posted yet (a corrected file is a new file, with new source refs)."""
+    return sum(1 for _ in read_alerts(path))
+
+
+def retrying(
+    attempts: int, sleep: Callable[[float], None], note: Callable[[str], None]
+) -> Retrying:
+    """Transport errors and 429/503 are retried: a batch's items carry their source refs, so
+    a batch sent twice is answered as a retry, never imported twice."""
+
+    def before_sleep(state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        what = str(exc) if isinstance(exc, RetryLater) else f"{type(exc).__name__}: {exc}"
+        note(f"gateway: {what}; retrying in {next_wait(state):.1f} s")
+
+    return Retrying(
+        retry=retry_if_exception_type((httpx.TransportError, RetryLater)),
+        wait=wait_retry_after(backoff(0.5, MAX_WAIT_S)),
+        stop=stop_after_attempt(attempts),
+        sleep=sleep,
+        before_sleep=before_sleep,
+        reraise=True,
+    )
+
+
+def post_batch(
+    client: httpx.Client, key: str, chunk: list[dict[str, Any]], retry: Retrying
+) -> dict[str, Any]:
     body = b"\n".join(orjson.dumps(a) for a in chunk)
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/x-ndjson"}
-    for _ in range(MAX_RETRIES):
-        r = client.post("/v1/alerts/batch", content=body, headers=headers)
-        if r.status_code in (429, 503):
-            time.sleep(float(r.headers.get("retry-after", "1")))
-            continue
-        if r.status_code != 200:
-            raise SystemExit(f"import refused: {r.status_code} {r.text[:500]}")
-        result: dict[str, Any] = r.json()
-        return result
-    raise SystemExit("import stopped: the gateway kept answering 'retry later'")
+
+    def send() -> httpx.Response:
+        return raise_for_retry_later(client.post("/v1/alerts/batch", content=body, headers=headers))
+
+    try:
+        r = retry(send)
+    except (httpx.TransportError, RetryLater) as exc:
+        attempts = retry.statistics.get("attempt_number", 1)
+        if isinstance(exc, RetryLater):
+            raise CommandError(
+                f"the gateway kept answering {exc} (retry later); "
+                f"gave up after {attempts} attempts",
+                ExitCode.TEMPORARY,
+            ) from None
+        raise CommandError(
+            f"cannot reach the gateway at {client.base_url} ({type(exc).__name__}: {exc}); "
+            f"gave up after {attempts} attempts",
+            ExitCode.UNAVAILABLE,
+        ) from None
+    if r.status_code in (401, 403):
+        raise CommandError(
+            f"the gateway refused the partner key ({r.status_code})", ExitCode.NO_PERMISSION
+        )
+    if r.status_code != 200:
+        detail = " ".join(r.text[:300].split())  # one line, whatever the body
+        raise CommandError(f"the gateway refused the batch: {r.status_code} {detail}")
+    result: dict[str, Any] = r.json()
+    return result
 
 
-def run_import(path: Path, *, url: str, key: str, batch: int = 5000) -> int:
-    total = _count_lines(path)
+def run_import(
+    path: Path,
+    *,
+    url: str,
+    key: str,
+    batch: int = 5000,
+    attempts: int = MAX_ATTEMPTS,
+    sleep: Callable[[float], None] = time.sleep,
+    transport: httpx.BaseTransport | None = None,
+) -> int:
+    """Posts the file; the exit code (0, or REJECTED when the gateway rejected items).
+    CommandError for what stops the import: its message is the one line to show."""
+    total = count_alerts(path)
     accepted = rejected = 0
     shown = 0
     alerts = read_alerts(path)
@@ -105,11 +203,13 @@ def run_import(path: Path, *, url: str, key: str, batch: int = 5000) -> int:
         TimeRemainingColumn(),
     )
     started = time.monotonic()
-    with httpx.Client(base_url=url, timeout=120.0) as client, Progress(*columns) as progress:
+    client = httpx.Client(base_url=url, timeout=120.0, transport=transport)
+    with client, Progress(*columns) as progress:
+        retry = retrying(attempts, sleep, progress.console.print)
         task = progress.add_task(f"Importing {path.name}", total=total, rate=0.0)
         offset = 0
         while chunk := list(islice(alerts, batch)):
-            result = _post(client, key, chunk)
+            result = post_batch(client, key, chunk, retry)
             accepted += result["accepted"]
             rejected += result["rejected"]
             for item in result["items"]:
@@ -123,4 +223,4 @@ def run_import(path: Path, *, url: str, key: str, batch: int = 5000) -> int:
                 task, advance=len(chunk), rate=offset / max(time.monotonic() - started, 1e-6)
             )
     print(f"{accepted} accepted, {rejected} rejected")
-    return 0 if rejected == 0 else 2
+    return ExitCode.OK if rejected == 0 else ExitCode.REJECTED

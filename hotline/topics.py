@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay
 
+from hotline.retry import backoff
 from hotline.settings import Settings
 
 RECORD_OVERHEAD = 16 * 1024
@@ -95,17 +98,17 @@ async def ensure_topics(settings: Settings) -> None:
         await admin.close()
 
 
-async def ensure_topics_with_retry(settings: Settings, give_up_after: float = 120.0) -> None:
+async def ensure_topics_with_retry(
+    settings: Settings,
+    give_up_after: float = 120.0,
+    *,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> None:
     """For processes started before the broker is up (a fresh deployment)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + give_up_after
-    delay = 0.5
-    while True:
-        try:
-            await ensure_topics(settings)
-            return
-        except KafkaError:
-            if loop.time() > deadline:
-                raise
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+    await AsyncRetrying(
+        retry=retry_if_exception_type(KafkaError),
+        wait=backoff(0.5, 5.0),
+        stop=stop_after_delay(give_up_after),
+        sleep=sleep,
+        reraise=True,
+    )(ensure_topics, settings)

@@ -23,11 +23,13 @@ from aiokafka.errors import (
 )
 from faust.exceptions import ProducerSendError
 from pydantic import ValidationError
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_never
 
 from hotline import metrics
 from hotline.codec import loads
 from hotline.errors import UnwritableRecord
 from hotline.models import AlertRecord
+from hotline.retry import backoff, next_wait
 from streams.process import Out
 from streams.staged import Staged
 
@@ -122,18 +124,40 @@ class Guard:
         return outs
 
 
-async def retry_writes(write: Callable[[], Awaitable[None]], *, max_delay: float = 5.0) -> None:
+# What a write may fail with and still succeed later: a broker away, a leader moving.
+RETRIABLE = (KafkaError, TimeoutError, ProducerSendError)
+
+
+async def retry_writes(
+    write: Callable[[], Awaitable[None]],
+    *,
+    max_delay: float = 5.0,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> None:
     """Until Kafka takes the write; UnwritableRecord when it refuses a record for good."""
-    delay = 0.1
-    while True:
+
+    async def attempt() -> None:
         try:
             await write()
-            return
-        except (KafkaError, TimeoutError, ProducerSendError) as exc:
+        except RETRIABLE as exc:
             cause = exc.__cause__ if isinstance(exc, ProducerSendError) else exc
             if isinstance(cause, REFUSED):
+                # Not retriable: the input is rejected and dead-lettered instead.
                 raise UnwritableRecord(repr(cause)) from exc
-            metrics.KAFKA_PRODUCE_ERRORS.labels("worker").inc()
-            log.warning("kafka write failed (%r); retrying in %.1fs", exc, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, max_delay)
+            raise
+
+    def note(state: RetryCallState) -> None:
+        metrics.KAFKA_PRODUCE_ERRORS.labels("worker").inc()
+        exc = state.outcome.exception() if state.outcome is not None else None
+        log.warning("kafka write failed (%r); retrying in %.1fs", exc, next_wait(state))
+
+    # Forever: the input offset is not committed meanwhile, so nothing is lost by waiting,
+    # and giving up would drop the record.
+    await AsyncRetrying(
+        retry=retry_if_exception_type(RETRIABLE),
+        wait=backoff(0.1, max_delay),
+        stop=stop_never,
+        sleep=sleep,
+        before_sleep=note,
+        reraise=True,
+    )(attempt)

@@ -14,13 +14,14 @@ import json
 import random
 import secrets
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
+from hotline.retry import RetryLater, backoff, raise_for_retry_later, wait_retry_after
 from hotline.settings import DEMO_AGENCIES, DEMO_PARTNER_PREFIX
 
 # Path(__file__) rather than importlib.resources: the file ships as package data next to this
@@ -410,9 +411,11 @@ def generate(
 
 # --- playing it against a gateway -------------------------------------------------------------
 
-_RETRY_STATUSES = frozenset({429, 503})
 _MAX_ATTEMPTS = 8
-_MAX_WAIT_S = 60.0
+
+
+class _Stopped(Exception):
+    """`stop` was set during a wait between retries."""
 
 
 async def _sleep(seconds: float, stop: asyncio.Event) -> bool:
@@ -427,23 +430,6 @@ async def _sleep(seconds: float, stop: asyncio.Event) -> bool:
     except TimeoutError:
         return False
     return True
-
-
-def _retry_after(resp: httpx.Response, default: float) -> float:
-    value = resp.headers.get("Retry-After")
-    if value is None:
-        return default
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return default
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - datetime.now(UTC)).total_seconds()
-    return min(max(seconds, 0.0), _MAX_WAIT_S)
 
 
 async def _wait_ready(
@@ -483,26 +469,37 @@ async def _post(
     msg = "" if body.get("msg_type", "alert") == "alert" else f" ({body['msg_type']})"
     label = f"{sender} → {body.get('kind')}{msg} {body.get('source_ref')}"
     headers = {"Authorization": f"Bearer {DEMO_PARTNER_PREFIX}{sender}"}
-    outcome = "gave up"
-    for attempt in range(_MAX_ATTEMPTS):
-        retries = f" (after {attempt} retries)" if attempt else ""
-        try:
-            resp = await http.post(f"{base}/v1/alerts", json=body, headers=headers)
-        except httpx.TransportError as exc:
-            # A gateway restarting mid-demo should pause the show, not end it.
-            outcome = type(exc).__name__
-            delay = min(0.5 * 2**attempt, 10.0)
+
+    async def send() -> httpx.Response:
+        resp = await http.post(f"{base}/v1/alerts", json=body, headers=headers)
+        return raise_for_retry_later(resp)
+
+    async def wait_or_stop(seconds: float) -> None:
+        if await _sleep(seconds, stop):
+            raise _Stopped
+
+    # A gateway restarting mid-demo should pause the show, not end it.
+    retrying = AsyncRetrying(
+        retry=retry_if_exception_type((httpx.TransportError, RetryLater)),
+        wait=wait_retry_after(backoff(0.5, 10.0)),
+        stop=stop_after_attempt(_MAX_ATTEMPTS),
+        sleep=wait_or_stop,
+        reraise=True,
+    )
+    try:
+        resp: httpx.Response = await retrying(send)
+    except (httpx.TransportError, RetryLater, _Stopped) as exc:
+        attempts = retrying.statistics.get("attempt_number", 1)
+        if isinstance(exc, RetryLater):
+            outcome = str(exc.status_code)
         else:
-            if resp.status_code not in _RETRY_STATUSES:
-                detail = "" if resp.is_success else f" {resp.text[:100]}"
-                log(f"{label} {resp.status_code}{retries}{detail}")
-                return resp.is_success
-            outcome = str(resp.status_code)
-            delay = _retry_after(resp, default=min(0.5 * 2**attempt, 10.0))
-        if await _sleep(delay, stop):
-            break
-    log(f"{label} {outcome}, not accepted after {attempt + 1} attempts")
-    return False
+            outcome = "stopped" if isinstance(exc, _Stopped) else type(exc).__name__
+        log(f"{label} {outcome}, not accepted after {attempts} attempts")
+        return False
+    retries = retrying.statistics.get("attempt_number", 1) - 1
+    detail = "" if resp.is_success else f" {resp.text[:100]}"
+    log(f"{label} {resp.status_code}{f' (after {retries} retries)' if retries else ''}{detail}")
+    return resp.is_success
 
 
 async def run_demo(

@@ -211,7 +211,7 @@ async def test_import_command_posts_a_csv_through_the_bulk_lane(
     first = await asyncio.to_thread(
         subprocess.run, cmd, capture_output=True, text=True, timeout=120
     )
-    assert first.returncode == 2, first.stderr  # one line was refused, and said so
+    assert first.returncode == 3, first.stderr  # one line was refused, and said so
     assert "40 accepted, 1 rejected" in first.stdout
     assert "item 41" in first.stdout and "subject.number" in first.stdout
     again = await asyncio.to_thread(
