@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import time
 import uuid
@@ -56,10 +57,12 @@ def _read_until(proc: subprocess.Popen[bytes], text: str, timeout: float) -> str
     os.set_blocking(proc.stdout.fileno(), False)
     seen, deadline = b"", time.monotonic() + timeout
     while text.encode() not in seen:
-        assert proc.poll() is None, seen.decode(errors="replace")[-3000:]
+        exited = proc.poll() is not None
+        seen += proc.stdout.read() or b""  # drain first, so a failure shows why
+        if text.encode() in seen:
+            break
+        assert not exited, f"exit {proc.returncode}: " + seen.decode(errors="replace")[-3000:]
         assert time.monotonic() < deadline, seen.decode(errors="replace")[-3000:]
-        chunk = proc.stdout.read()
-        seen += chunk or b""
         time.sleep(0.2)
     return seen.decode(errors="replace")
 
@@ -73,13 +76,23 @@ def marker(tmp_path: Path) -> Iterator[str]:
             os.kill(pid, signal.SIGKILL)
 
 
+def _kafka_port() -> int:
+    """A free port whose successor (the broker's controller port) is free too."""
+    for _ in range(50):
+        port = free_port()
+        with contextlib.suppress(OSError), socket.socket() as s:
+            s.bind(("127.0.0.1", port + 1))
+            return port
+    raise AssertionError("no two free ports in a row")
+
+
 def _env(tmp_path: Path, marker: str, **extra: str) -> dict[str, str]:
     name, value = marker.split("=", 1)
     return {
         **os.environ,
         name: value,
         "HOTLINE_DATA_DIR": str(tmp_path / "data"),
-        "HOTLINE_KAFKA_PORT": str(free_port()),
+        "HOTLINE_KAFKA_PORT": str(_kafka_port()),
         "HOTLINE_GATEWAY_PORT": str(free_port()),
         "HOTLINE_WORKER_PORT": str(free_port()),
         "HOTLINE_TOPIC_PREFIX": f"t{uuid.uuid4().hex[:8]}",
