@@ -1,4 +1,5 @@
-"""Process configuration: read once per process from `HOTLINE_*` environment variables.
+"""Process configuration: read once per process from `HOTLINE_*` environment variables
+and, below them, from a `.env` file in the working directory.
 
 Secrets are stored as SHA-256 digests (`sha256:<hex>`), never in plain text. Dev mode, the
 default of the local run, falls back to the clearly marked demo credentials
@@ -63,8 +64,15 @@ DEMO_AGENCIES: tuple[Agency, ...] = (
 
 
 class Settings(BaseSettings):
+    # `.env` is the file Compose reads beside docker-compose.yml, so one file configures a
+    # local `hotline up` and the containers alike; a variable in the environment wins over
+    # it. `extra="ignore"` lets it hold Compose-only names (GRAFANA_*, ..._TOKEN_FILE).
     model_config = SettingsConfigDict(
-        env_prefix="HOTLINE_", frozen=True, extra="ignore", env_nested_delimiter="__"
+        env_prefix="HOTLINE_",
+        env_file=".env",
+        frozen=True,
+        extra="ignore",
+        env_nested_delimiter="__",
     )
 
     mode: Literal["dev", "production"] = "dev"

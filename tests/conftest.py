@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 # Properties are about results, not speed: a busy shared machine must not fail them
@@ -17,3 +18,12 @@ settings.register_profile(
     database=None,
 )
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+@pytest.fixture(autouse=True)
+def _no_dotenv(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings read `.env` from the working directory; a developer's own file (often the
+    Compose one, with production keys) must not change what a test configures."""
+    from hotline.settings import Settings
+
+    monkeypatch.setitem(Settings.model_config, "env_file", None)

@@ -5,6 +5,7 @@ import {
   applyStatic,
   formatDateTime,
   getLang,
+  loadCatalogs,
   setLang,
   t,
   zoneLabel,
@@ -886,4 +887,6 @@ window.hotline = Object.freeze({
   },
 });
 
+// The strings come first: nothing is shown before the officer's language can be.
+await loadCatalogs();
 init();

@@ -1,6 +1,8 @@
 // Renders console rows and details with gateway/static/render.js under Node, on a minimal DOM
 // (just what render.js touches), and prints the element trees as JSON for the Python tests.
-//   node console_harness.mjs '<{"agency", "agencies", "events", "lang"}>'
+//   node console_harness.mjs '<{"agency", "agencies", "events", "lang", "counts"}>'
+
+import { readFileSync } from "node:fs";
 
 class FakeNode {}
 
@@ -71,6 +73,15 @@ const here = new URL("../../gateway/static/", import.meta.url);
 const { Store } = await import(new URL("store.js", here));
 const render = await import(new URL("render.js", here));
 const i18n = await import(new URL("i18n.js", here));
+// The page fetches gateway/static/i18n/<lang>.json at start-up; here they are read from disk.
+i18n.setCatalogs(
+  Object.fromEntries(
+    i18n.LANGUAGES.map(([code]) => [
+      code,
+      JSON.parse(readFileSync(new URL(`i18n/${code}.json`, here), "utf8")),
+    ]),
+  ),
+);
 if (input.lang) i18n.setLang(input.lang);
 
 const store = new Store();
@@ -97,6 +108,16 @@ out.expired = Object.fromEntries(
   i18n.LANGUAGES.map(([code]) => {
     i18n.setLang(code);
     return [code, [i18n.t("badge.expired"), i18n.t("detail.expired")]];
+  }),
+);
+// Count-dependent strings as each language words them: { lang: { key: { n: text } } }.
+out.counts = Object.fromEntries(
+  i18n.LANGUAGES.map(([code]) => {
+    i18n.setLang(code);
+    const byKey = {};
+    for (const [key, ns] of Object.entries(input.counts || {}))
+      byKey[key] = Object.fromEntries(ns.map((n) => [n, i18n.t(key, { n })]));
+    return [code, byKey];
   }),
 );
 process.stdout.write(JSON.stringify(out));

@@ -1,7 +1,9 @@
 """The console's rendering (gateway/static/render.js) run under Node on a minimal DOM.
 
 Checks what a screenshot cannot show reliably: every piece of partner text is isolated for
-bidi, and an expired alert says so. Skipped where Node is not installed.
+bidi, an expired alert says so, and counts are worded by each language's plural rules (the
+catalogs are gateway/static/i18n/<lang>.json, read from disk as the page fetches them).
+Skipped where Node is not installed.
 """
 
 from __future__ import annotations
@@ -117,10 +119,15 @@ AGENCIES = [
 ]
 
 
+COUNTS = {"announce.caughtUp": [0, 1, 2, 5], "badge.reporters": [1, 2, 3, 5, 11, 21, 22, 1.5]}
+
+
 @pytest.fixture(scope="module")
 def rendered() -> dict[str, Any]:
     assert NODE is not None
-    arg = json.dumps({"agency": "cn-beijing", "agencies": AGENCIES, "events": EVENTS})
+    arg = json.dumps(
+        {"agency": "cn-beijing", "agencies": AGENCIES, "events": EVENTS, "counts": COUNTS}
+    )
     done = subprocess.run(
         [NODE, str(HARNESS), arg], capture_output=True, text=True, timeout=60, check=False
     )
@@ -207,3 +214,36 @@ def test_expired_is_translated_in_every_language(rendered: dict[str, Any]) -> No
         assert badge not in ("", "badge.expired") and detail not in ("", "detail.expired")
         if code != "en":
             assert (badge, detail) != tuple(labels["en"]), code
+
+
+def test_counts_use_the_plural_rules_of_each_language(rendered: dict[str, Any]) -> None:
+    counts = rendered["counts"]
+    caught_up = counts["en"]["announce.caughtUp"]
+    assert caught_up["1"] == "Up to date. 1 case needs acknowledgement."
+    assert caught_up["2"] == "Up to date. 2 cases need acknowledgement."
+    assert caught_up["0"] == "Up to date. 0 cases need acknowledgement."
+    assert counts["en"]["badge.reporters"]["1"] == "1 agency"
+    # Russian: one (1, 21), few (2-4, 22), many (5-20), other (fractions).
+    assert counts["ru"]["badge.reporters"] == {
+        "1": "1 агентство",
+        "2": "2 агентства",
+        "3": "3 агентства",
+        "5": "5 агентств",
+        "11": "11 агентств",
+        "21": "21 агентство",
+        "22": "22 агентства",
+        "1.5": "1.5 агентства",
+    }
+    for lang in ("vi", "zh"):  # one form whatever the number
+        forms = counts[lang]["badge.reporters"]
+        assert len({text.replace(n, "#") for n, text in forms.items()}) == 1, forms
+    for lang, by_key in counts.items():
+        for key, forms in by_key.items():
+            for n, text in forms.items():
+                assert n in text and "{" not in text and text != key, (lang, key, n, text)
+
+
+def test_a_rendered_count_is_worded_for_its_number(rendered: dict[str, Any]) -> None:
+    shown = {text for _, tree in trees(rendered) for text, _ in texts(tree)}
+    assert "2 agencies" in shown  # each case above has two reporters
+    assert not any(re.search(r"\b1 agencies\b", text) for text in shown)

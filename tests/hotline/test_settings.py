@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -241,3 +243,102 @@ def test_production_refuses_the_demo_id_secret(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.delenv("HOTLINE_ID_SECRET")
     with pytest.raises(ValidationError, match="HOTLINE_ID_SECRET"):
         production()
+
+
+# ---------------------------------------------------------------- .env
+
+
+@pytest.fixture
+def dotenv(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A working directory with a `.env`, read as a process started there would read it."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(Settings.model_config, "env_file", ".env")
+    monkeypatch.delenv("HOTLINE_ID_SECRET")
+    return tmp_path / ".env"
+
+
+def test_settings_read_dotenv_in_the_working_directory(dotenv: Any) -> None:
+    # The Compose `.env` of docs/operations.md: quoted JSON, comments, Compose-only names.
+    dotenv.write_text(
+        "# .env\n"
+        f'HOTLINE_PARTNER_KEYS=\'{{"vn-hanoi": ["{digest("p-hn")}"]}}\'\n'
+        "HOTLINE_ID_SECRET='from-dotenv'   # kept for good\n"
+        "HOTLINE_ESCALATION_SECONDS=90\n"
+        "HOTLINE_OPERATOR_TOKEN_FILE=/etc/hotline/secrets/operator-token\n"
+        "GRAFANA_ADMIN_PASSWORD='not-a-hotline-setting'\n",
+        encoding="utf-8",
+    )
+    settings = Settings()
+    assert settings.partner_keys == {"vn-hanoi": [digest("p-hn")]}
+    assert settings.id_secret.get_secret_value() == "from-dotenv"
+    assert settings.escalation_seconds == 90.0
+
+
+def test_the_environment_wins_over_dotenv(dotenv: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    dotenv.write_text("HOTLINE_ESCALATION_SECONDS=90\nHOTLINE_LOG_LEVEL=DEBUG\n", encoding="utf-8")
+    monkeypatch.setenv("HOTLINE_ESCALATION_SECONDS", "45")
+    settings = Settings()
+    assert (settings.escalation_seconds, settings.log_level) == (45.0, "DEBUG")
+
+
+def test_settings_are_read_once_not_on_every_use(dotenv: Any) -> None:
+    """A process keeps the configuration it started with: editing `.env` later changes
+    nothing until a restart (the settings are frozen and never re-read)."""
+    dotenv.write_text("HOTLINE_ESCALATION_SECONDS=90\n", encoding="utf-8")
+    settings = Settings()
+    dotenv.write_text("HOTLINE_ESCALATION_SECONDS=10\n", encoding="utf-8")
+    assert settings.escalation_seconds == 90.0
+    with pytest.raises(ValidationError):
+        settings.escalation_seconds = 10.0  # type: ignore[misc]
+
+
+def test_no_dotenv_is_fine(dotenv: Any) -> None:
+    assert not dotenv.exists()
+    assert Settings().mode == "dev"
+
+
+# ---------------------------------------------------------------- the README's table
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _readme_rows() -> list[tuple[list[str], list[str]]]:
+    """(variables, backticked defaults) of each row of the README's configuration table."""
+    section = README.read_text(encoding="utf-8").split("\n## Configuration\n", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    rows = []
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 3 and cells[0].startswith("`HOTLINE_"):
+            rows.append((re.findall(r"`([^`]+)`", cells[0]), re.findall(r"`([^`]+)`", cells[1])))
+    return rows
+
+
+def _shown(default: object) -> str | None:
+    """A scalar default as the README writes it; None for defaults described in words."""
+    if isinstance(default, bool):
+        return str(default).lower()
+    if isinstance(default, float) and default.is_integer():
+        return str(int(default))
+    if isinstance(default, int | float | str | Path):
+        return str(default)
+    return None
+
+
+def test_every_setting_has_a_readme_row_and_every_row_is_a_setting() -> None:
+    fields = {f"HOTLINE_{name.upper()}" for name in Settings.model_fields}
+    documented = [var for variables, _ in _readme_rows() for var in variables]
+    assert len(documented) == len(set(documented)), "a variable has two rows"
+    assert not fields - set(documented), f"not in the README: {sorted(fields - set(documented))}"
+    assert not set(documented) - fields, f"not settings: {sorted(set(documented) - fields)}"
+
+
+def test_readme_defaults_match_the_code() -> None:
+    for variables, defaults in _readme_rows():
+        if len(defaults) < len(variables):
+            continue  # a default in words ("demo keys in dev", "off")
+        for var, shown in zip(variables, defaults, strict=False):
+            field = Settings.model_fields[var.removeprefix("HOTLINE_").lower()]
+            expected = _shown(field.default)
+            if expected is not None:
+                assert shown == expected, f"README says {var} defaults to {shown}, not {expected}"
