@@ -15,7 +15,7 @@ from hotline import metrics
 from hotline.settings import Settings
 from hotline.topics import ensure_topics
 
-from . import alerts, errors, health, security, ws
+from . import alerts, contract, errors, health, security, ws
 from .deps import Services
 from .hub import Hub
 from .limits import RateLimits
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(alerts.router)
     app.include_router(ws.router)
     app.include_router(health.router)
+    contract.install(app)
     app.mount("/", StaticFiles(directory=STATIC, html=True), name="console")
     return app
 
