@@ -1,8 +1,9 @@
-"""The OpenAPI document as a contract."""
+"""The OpenAPI document as a contract, and /docs and /redoc served without any outside host."""
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import jsonschema_rs
@@ -181,3 +182,36 @@ def test_examples_are_demo_alerts_and_valid_against_the_alert_schema(doc: dict[s
         assert alert.is_valid(value), list(alert.iter_errors(value))
         alert_in_adapter.validate_python(value, strict=False)  # the model agrees with its schema
     assert not alert.is_valid({**examples["scam_number"]["value"], "_from": EXAMPLE_SENDER})
+
+
+# --- /docs and /redoc ---------------------------------------------------------------------------
+
+
+def _assets(html: str) -> list[str]:
+    return re.findall(r'(?:src|href)="([^"]+)"', html)
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc"])
+def test_the_api_docs_load_nothing_from_elsewhere(client: TestClient, path: str) -> None:
+    r = client.get(path)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    html = r.text
+    assert "http://" not in html and "https://" not in html and "//cdn" not in html
+    # No inline script: every <script> has a src and nothing between its tags.
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, flags=re.S)
+    assert scripts and all('src="/' in attrs and not body.strip() for attrs, body in scripts)
+    assert "<style" not in html and "style=" not in html
+    for url in _assets(html):
+        assert url.startswith("/"), url
+        asset = client.get(url)
+        assert asset.status_code == 200, url
+        assert len(asset.content) > 100, url
+
+
+def test_swagger_ui_is_started_from_the_documents_url(client: TestClient) -> None:
+    html = client.get("/docs").text
+    assert 'data-openapi-url="/openapi.json"' in html
+    init = client.get("/docs/swagger-init.js")
+    assert init.status_code == 200 and "root.dataset.openapiUrl" in init.text
+    assert "validatorUrl: null" in init.text  # no badge fetched from an outside validator
+    assert 'spec-url="/openapi.json"' in client.get("/redoc").text
