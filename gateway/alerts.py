@@ -16,11 +16,12 @@ from hotline import handling, metrics
 from hotline import need_to_know as ntk
 from hotline.codec import dumps
 from hotline.errors import Conflict, InvalidAlert, NotFound, PayloadTooLarge, RateLimited
-from hotline.models import AlertRecord, AlertView, Lane, alert_id_for, alert_in_adapter
+from hotline.models import AlertRecord, AlertView, Lane, alert_id_for
 from hotline.topics import topics
 
-from . import intake
+from . import contract, errors, intake
 from .deps import Partner, Reader, Services, ServicesDep
+from .errors import FieldError
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 log = logging.getLogger("hotline.gateway")
@@ -43,7 +44,7 @@ class BatchItem(BaseModel):
     duplicate: bool = False
     error: str | None = None
     detail: str | None = None
-    errors: list[dict[str, Any]] | None = None
+    errors: list[FieldError] | None = None
 
 
 class BatchResult(BaseModel):
@@ -52,21 +53,33 @@ class BatchResult(BaseModel):
     items: list[BatchItem]
 
 
-_ALERT_SCHEMA = alert_in_adapter.json_schema(ref_template="#/components/schemas/{model}")
-_BODY_DOC: dict[str, Any] = {
-    "requestBody": {"required": True, "content": {"application/json": {"schema": _ALERT_SCHEMA}}}
-}
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No or unknown partner key"},
-    409: {"description": "source_ref already used for different content"},
-    413: {"description": "Body too large"},
-    422: {"description": "Invalid alert: `errors` names each bad field"},
-    503: {"description": "Kafka did not confirm the write; retry after Retry-After seconds"},
-}
+_POST_ERRORS = errors.responses(
+    {
+        401: "No or unknown partner key",
+        409: None,
+        413: "Body over 1 MiB, or an alert too large to deliver once enriched",
+        422: "Invalid alert: `errors` names each bad field",
+        429: None,
+        503: None,
+    }
+)
+_BATCH_ERRORS = errors.responses(
+    {
+        401: "No or unknown partner key",
+        413: "Body over 32 MiB, or more than 10,000 alerts",
+        422: "Not a JSON array (or NDJSON): the items are answered one by one in a 200",
+        429: "Over the partner's bulk rate (alerts per second); retry after `Retry-After`",
+    }
+)
 
 
 @router.post(
-    "", status_code=202, response_model=Accepted, openapi_extra=_BODY_DOC, responses=_ERRORS
+    "",
+    status_code=202,
+    response_model=Accepted,
+    operation_id="postAlert",
+    openapi_extra=contract.ALERT_BODY,
+    responses=_POST_ERRORS,
 )
 async def post_alert(request: Request, sender: Partner, services: ServicesDep) -> Accepted:
     """Submit one alert; 202 only once Kafka has durably stored it."""
@@ -90,7 +103,13 @@ async def post_alert(request: Request, sender: Partner, services: ServicesDep) -
     return Accepted(alert_id=record.alert_id, lane=record.lane)
 
 
-@router.post("/batch", response_model=BatchResult, responses=_ERRORS)
+@router.post(
+    "/batch",
+    response_model=BatchResult,
+    operation_id="postAlertBatch",
+    openapi_extra=contract.BATCH_BODY,
+    responses=_BATCH_ERRORS,
+)
 async def post_batch(request: Request, sender: Partner, services: ServicesDep) -> BatchResult:
     """Submit up to 10,000 alerts as a JSON array or NDJSON; answered per item."""
     settings = services.settings
@@ -148,12 +167,12 @@ async def post_batch(request: Request, sender: Partner, services: ServicesDep) -
         pending.setdefault(topic, []).append((i, record))
     for topic, entries in pending.items():
         values = [dumps(r) for _, r in entries]
-        errors = await services.publisher.send_many(
+        failures = await services.publisher.send_many(
             topic,
             [(r.alert_id.encode(), v) for (_, r), v in zip(entries, values, strict=True)],
             within=settings.batch_produce_timeout_s,
         )
-        for (i, record), value, error in zip(entries, values, errors, strict=True):
+        for (i, record), value, error in zip(entries, values, failures, strict=True):
             if error is None:
                 services.hub.note_accepted(record.alert_id, value)
                 _count(record)
@@ -175,7 +194,13 @@ async def post_batch(request: Request, sender: Partner, services: ServicesDep) -
 @router.get(
     "/{alert_id}",
     response_model=AlertView,
-    responses={404: {"description": "Unknown, or not yours"}},
+    operation_id="getAlert",
+    responses=errors.responses(
+        {
+            401: "No or unknown partner key or officer token",
+            404: "Unknown, or not sent to or by the caller (indistinguishable on purpose)",
+        }
+    ),
 )
 async def get_alert(alert_id: str, agency: Reader, services: ServicesDep) -> Response:
     """An alert and its delivery state, as much of it as the caller may see."""
@@ -213,12 +238,19 @@ def _json(raw: bytes) -> Any:
 
 
 def _items(raw: bytes, content_type: str) -> list[Any]:
-    """A JSON array, or NDJSON (one object a line); a bad line becomes that item's error."""
-    stripped = raw.lstrip()
-    if stripped.startswith(b"[") and "ndjson" not in content_type:
+    """A JSON array, or NDJSON (one object a line); a bad line becomes that item's error.
+
+    A body declared as JSON must be an array: anything else is what the document refuses.
+    Without a declared type the body is recognised by its first character.
+    """
+    media = content_type.partition(";")[0].strip().lower()
+    if media == "application/json" or ("ndjson" not in media and raw.lstrip().startswith(b"[")):
         data = _json(raw)
         if not isinstance(data, list):
-            raise InvalidAlert("a batch is a JSON array or NDJSON")
+            raise InvalidAlert(
+                "a batch is a JSON array, or NDJSON sent as application/x-ndjson",
+                errors=[{"field": "body", "message": "expected a JSON array", "type": "list_type"}],
+            )
         return data
     items: list[Any] = []
     for line in raw.splitlines():

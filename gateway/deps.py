@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from hotline import metrics
 from hotline.errors import RateLimited, Unauthorized
@@ -30,15 +31,39 @@ def get_services(request: Request) -> Services:
     return services
 
 
-def _bearer(request: Request) -> str:
-    scheme, _, credential = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not credential.strip():
+# Three names for the one `Authorization: Bearer` header, so that the OpenAPI document says
+# which credential each operation takes (and /docs offers each in its Authorize dialog).
+# auto_error=False: a missing or malformed header is our own 401 JSON, not FastAPI's.
+_partner_key = HTTPBearer(
+    scheme_name="partnerKey",
+    description="A partner system's API key: posts as its agency (dev: `demo-partner-<agency>`).",
+    auto_error=False,
+)
+_officer_token = HTTPBearer(
+    scheme_name="officerToken",
+    description="A duty officer's token: reads its agency's alerts (dev: `demo-officer-<agency>`).",
+    auto_error=False,
+)
+_operator_token = HTTPBearer(
+    scheme_name="operatorToken",
+    description="The operators' token for /metrics (dev: `demo-operator`).",
+    auto_error=False,
+)
+Credential = HTTPAuthorizationCredentials | None
+
+
+def _bearer(credential: Credential) -> str:
+    key = credential.credentials.strip() if credential is not None else ""
+    if not key:
         raise Unauthorized("send 'Authorization: Bearer <key>'")
-    return credential.strip()
+    return key
 
 
-def partner_agency(request: Request, services: Annotated[Services, Depends(get_services)]) -> str:
-    agency = services.settings.partner_digests.get(digest(_bearer(request)))
+def partner_agency(
+    services: Annotated[Services, Depends(get_services)],
+    credential: Annotated[Credential, Depends(_partner_key)],
+) -> str:
+    agency = services.settings.partner_digests.get(digest(_bearer(credential)))
     if agency is None:
         raise Unauthorized("unknown partner API key")
     wait = services.partner_limits.retry_after(agency)
@@ -48,18 +73,25 @@ def partner_agency(request: Request, services: Annotated[Services, Depends(get_s
     return agency
 
 
-def reader_agency(request: Request, services: Annotated[Services, Depends(get_services)]) -> str:
+def reader_agency(
+    services: Annotated[Services, Depends(get_services)],
+    partner: Annotated[Credential, Depends(_partner_key)],
+    officer: Annotated[Credential, Depends(_officer_token)],
+) -> str:
     """A partner key or a duty-officer token: either identifies one agency."""
-    d = digest(_bearer(request))
+    d = digest(_bearer(partner or officer))  # the same header, read under either name
     agency = services.settings.partner_digests.get(d) or services.settings.officer_digests.get(d)
     if agency is None:
         raise Unauthorized("unknown API key or officer token")
     return agency
 
 
-def operator(request: Request, services: Annotated[Services, Depends(get_services)]) -> None:
+def operator(
+    services: Annotated[Services, Depends(get_services)],
+    credential: Annotated[Credential, Depends(_operator_token)],
+) -> None:
     """An operator token: metrics show every agency's activity, so no agency's key will do."""
-    if digest(_bearer(request)) not in services.settings.operator_digests:
+    if digest(_bearer(credential)) not in services.settings.operator_digests:
         raise Unauthorized("unknown operator token")
 
 

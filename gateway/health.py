@@ -2,26 +2,44 @@
 
 from __future__ import annotations
 
+from typing import Literal
 from wsgiref.simple_server import WSGIServer
 
 from fastapi import APIRouter, Response
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest, start_http_server
+from pydantic import BaseModel
 
 from hotline.settings import Settings
 
+from . import errors
 from .deps import Operator, ServicesDep
 
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz")
-async def healthz() -> dict[str, str]:
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "not_ready"]
+    kafka_producer: bool
+    delivery_consumer: bool
+
+
+@router.get("/healthz", operation_id="healthz")
+async def healthz() -> Health:
     """The process is alive."""
-    return {"status": "ok"}
+    return Health()
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    operation_id="readyz",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "Not ready: which check fails"}},
+)
 async def readyz(services: ServicesDep) -> JSONResponse:
     """Ready only when Kafka takes writes and the delivery consumer has caught up."""
     checks = {
@@ -39,10 +57,12 @@ async def readyz(services: ServicesDep) -> JSONResponse:
 
 @router.get(
     "/metrics",
-    response_class=PlainTextResponse,
+    operation_id="metrics",
+    # Not PlainTextResponse: FastAPI would then document the JSON 401 as text/plain too.
+    response_class=Response,
     responses={
-        200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {}}},
-        401: {"description": "No or unknown operator token"},
+        200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}}},
+        **errors.responses({401: "No or unknown operator token"}),
     },
 )
 async def prometheus_metrics(_: Operator) -> Response:

@@ -17,7 +17,7 @@ from hotline.retry import backoff, next_wait
 from hotline.settings import Settings
 from hotline.topics import ensure_topics
 
-from . import alerts, errors, health, security, ws
+from . import alerts, asyncapi, contract, docs, errors, health, security, ws
 from .deps import Services
 from .hub import Hub
 from .limits import RateLimits
@@ -50,6 +50,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         lifespan=lifespan,
         summary="Live alert hotline between partner law-enforcement agencies.",
+        description=(
+            "The partner API. Errors are JSON (`ErrorBody`); the console socket "
+            "`/v1/console/ws` is described by the AsyncAPI document at "
+            "[/asyncapi.json](/asyncapi.json)."
+        ),
+        # Served by docs.py from local assets instead of FastAPI's CDN-loading pages.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.services = services
     errors.install(app)
@@ -58,6 +66,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(alerts.router)
     app.include_router(ws.router)
     app.include_router(health.router)
+    app.include_router(asyncapi.router)
+    contract.install(app)
+    docs.install(app)
     app.mount("/", StaticFiles(directory=STATIC, html=True), name="console")
     return app
 

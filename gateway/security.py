@@ -15,19 +15,16 @@ CONSOLE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
-# FastAPI's /docs (Swagger UI) and /redoc load their scripts, styles and fonts from a CDN and
-# start with an inline script: under the console's policy they would be blank pages. They hold
-# no partner data, so they get a policy that allows exactly those sources and stays unframeable.
-_CDN = "https://cdn.jsdelivr.net"
+# /docs (Swagger UI) and /redoc: every script and style sheet is served by the gateway itself
+# (gateway/docs.py), and the pages start without an inline script. Both renderers inject
+# <style> elements and ReDoc runs its search in a blob: worker, so styles may be inline and
+# workers blob:; scripts may not. They hold no partner data and stay unframeable.
 DOCS_POLICY = (
-    f"default-src 'self'; script-src 'self' 'unsafe-inline' {_CDN}; "
-    f"style-src 'self' 'unsafe-inline' {_CDN} https://fonts.googleapis.com; "
-    "font-src 'self' https://fonts.gstatic.com; "
-    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
-    "worker-src 'self' blob:; connect-src 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
-DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
+DOCS_PATHS = frozenset({"/docs", "/redoc"})
 
 _COMMON = [
     (b"x-content-type-options", b"nosniff"),

@@ -7,11 +7,10 @@ import contextlib
 import logging
 import time
 from datetime import UTC, datetime
-from typing import Any
 
-import orjson
 from aiokafka.errors import KafkaError
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import ValidationError
 
 from hotline import metrics
 from hotline.codec import dumps, loads
@@ -23,6 +22,20 @@ from hotline.topics import topics
 from .deps import Services
 from .hub import Backlog, Entry
 from .limits import TokenBucket
+from .socket_messages import (
+    Ack,
+    AckAccepted,
+    AgencyRef,
+    Auth,
+    Close,
+    Error,
+    ErrorCode,
+    Pong,
+    ReplayDone,
+    Welcome,
+    client_message_adapter,
+    read_auth,
+)
 
 log = logging.getLogger("hotline.gateway")
 router = APIRouter()
@@ -30,8 +43,6 @@ router = APIRouter()
 AUTH_TIMEOUT_S = 10.0
 STATE_WAIT_STEPS = 40  # x 50 ms
 SEND_TIMEOUT_S = 10.0  # a client that takes no data for this long is dropped (and resumes)
-CLOSE_UNAUTHORIZED = 4401
-CLOSE_TRY_AGAIN = 1013  # the client fell behind; it resumes from its cursor
 RECIPIENT_EVENTS = frozenset({"new", "updated", "cancelled", "corroborated", "escalated"})
 # A console this many events behind (a bulk import outrunning its socket) gets the urgent
 # events among them first; the rest follow in order, in chunks, re-checked for new urgent ones.
@@ -53,14 +64,16 @@ class Connection:
     def wake(self) -> None:
         self.woken.set()
 
-    async def send_json(self, message: dict[str, Any]) -> None:
-        await self._send(orjson.dumps(message).decode())
+    async def send_message(
+        self, message: Welcome | ReplayDone | AckAccepted | Pong | Error
+    ) -> None:
+        await self._send(message.json_bytes().decode())
 
     async def _send(self, text: str) -> None:
         async with self._lock:
             await asyncio.wait_for(self.ws.send_text(text), SEND_TIMEOUT_S)
 
-    async def close(self, code: int, reason: str) -> None:
+    async def close(self, code: Close, reason: str) -> None:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.ws.close(code, reason), 2.0)
 
@@ -105,17 +118,18 @@ class Connection:
 async def console(ws: WebSocket) -> None:
     services: Services = ws.app.state.services
     await ws.accept()
-    hello = await _first_message(ws)
-    agency = (
-        services.settings.officer_digests.get(digest(str(hello.get("token", ""))))
-        if hello
-        else None
-    )
-    if agency is None:
-        await ws.close(CLOSE_UNAUTHORIZED, "a valid duty-officer token is required")
+    try:
+        hello = await _first_message(ws)
+    except TimeoutError:
+        await ws.close(Close.AUTH_TIMEOUT, f"no auth message within {AUTH_TIMEOUT_S:.0f} s")
         return
-    resume = hello.get("resume_after") if hello else None
-    resume_after = resume if isinstance(resume, int) and not isinstance(resume, bool) else None
+    except WebSocketDisconnect:
+        return
+    agency = services.settings.officer_digests.get(digest(hello.token)) if hello else None
+    if hello is None or agency is None:
+        await ws.close(Close.UNAUTHORIZED, "a valid duty-officer token is required")
+        return
+    resume_after = hello.resume_after
 
     conn = Connection(ws, agency)
     hub = services.hub
@@ -125,15 +139,7 @@ async def console(ws: WebSocket) -> None:
     gauge.inc()
     sender: asyncio.Task[None] | None = None
     try:
-        await conn.send_json(
-            {
-                "type": "welcome",
-                "agency": agency,
-                "agency_name": services.settings.agency(agency).name,
-                "agencies": [{"id": a.id, "name": a.name} for a in services.settings.agencies],
-                "cursor": hub.feeds[agency].latest,
-            }
-        )
+        await conn.send_message(welcome(services, agency))
         sender = asyncio.create_task(_pump(conn, services, backlog))
         await _receive(conn, services)
     except WebSocketDisconnect:
@@ -147,15 +153,22 @@ async def console(ws: WebSocket) -> None:
                 await sender
 
 
-async def _first_message(ws: WebSocket) -> dict[str, Any] | None:
-    try:
-        raw = await asyncio.wait_for(ws.receive_text(), AUTH_TIMEOUT_S)
-        msg = orjson.loads(raw)
-    except (TimeoutError, orjson.JSONDecodeError, WebSocketDisconnect, KeyError):
-        return None
-    if not isinstance(msg, dict) or msg.get("type") != "auth":
-        return None
-    return msg
+def welcome(services: Services, agency: str) -> Welcome:
+    settings = services.settings
+    return Welcome(
+        agency=agency,
+        agency_name=settings.agency(agency).name,
+        agencies=[AgencyRef(id=a.id, name=a.name) for a in settings.agencies],
+        cursor=services.hub.feeds[agency].latest,
+    )
+
+
+async def _first_message(ws: WebSocket) -> Auth | None:
+    """The auth message; None for anything else. Raises TimeoutError when none comes in time."""
+    frame = await asyncio.wait_for(ws.receive(), AUTH_TIMEOUT_S)
+    if frame["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(frame.get("code", 1000))
+    return read_auth(frame.get("text") or frame.get("bytes") or b"")
 
 
 async def _pump(conn: Connection, services: Services, backlog: Backlog) -> None:
@@ -169,13 +182,13 @@ async def _pump(conn: Connection, services: Services, backlog: Backlog) -> None:
             if cursor + 1 < feed.covered_from:
                 # So far behind that the ring moved on: resuming reads the rest from Kafka.
                 metrics.CONSOLE_SLOW_CLOSED.labels(conn.agency).inc()
-                await conn.close(CLOSE_TRY_AGAIN, "console fell behind; resume from your cursor")
+                await conn.close(Close.TRY_AGAIN, "console fell behind; resume from your cursor")
                 return
             await conn.send_backlog(feed.after(cursor), live=True)
     except (TimeoutError, KafkaError):
         # A stuck client, or history unreadable right now: it reconnects and resumes.
         metrics.CONSOLE_SLOW_CLOSED.labels(conn.agency).inc()
-        await conn.close(CLOSE_TRY_AGAIN, "console connection stalled; resume from your cursor")
+        await conn.close(Close.TRY_AGAIN, "console connection stalled; resume from your cursor")
 
 
 async def _replay(conn: Connection, services: Services, backlog: Backlog) -> None:
@@ -189,7 +202,7 @@ async def _replay(conn: Connection, services: Services, backlog: Backlog) -> Non
     conn.last_cursor = max(
         conn.last_cursor if conn.last_cursor is not None else -1, backlog.position
     )
-    await conn.send_json({"type": "replay_done", "cursor": conn.last_cursor})
+    await conn.send_message(ReplayDone(cursor=conn.last_cursor))
 
 
 async def _receive(conn: Connection, services: Services) -> None:
@@ -203,24 +216,32 @@ async def _receive(conn: Connection, services: Services) -> None:
             await _error(conn, "rate_limited", "too many messages; slow down")
             continue
         try:
-            msg = orjson.loads(frame.get("text") or frame.get("bytes") or b"")
-        except orjson.JSONDecodeError:
-            await _error(conn, "bad_message", "messages must be JSON objects")
+            msg = client_message_adapter.validate_json(
+                frame.get("text") or frame.get("bytes") or b""
+            )
+        except ValidationError as exc:
+            await _error(conn, "bad_message", bad_message(exc))
             continue
-        kind = msg.get("type") if isinstance(msg, dict) else None
-        if kind == "ping":
-            await conn.send_json({"type": "pong"})
-        elif kind == "ack":
+        if isinstance(msg, Ack):
             await _ack(conn, services, msg)
         else:
-            await _error(
-                conn, "bad_message", f"unknown message type {kind!r}; expected 'ack' or 'ping'"
-            )
+            await conn.send_message(Pong())
 
 
-async def _ack(conn: Connection, services: Services, msg: dict[str, Any]) -> None:
-    alert_id = msg.get("alert_id")
-    raw = await _state(services, alert_id) if isinstance(alert_id, str) else None
+def bad_message(exc: ValidationError) -> str:
+    """One sentence naming what is wrong with a client message."""
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    if first["type"] == "json_invalid":
+        return "messages must be JSON objects"
+    if first["type"] in ("union_tag_not_found", "union_tag_invalid", "model_attributes_type"):
+        return "expected a JSON object with 'type' 'ack' or 'ping'"
+    return f"{where}: {first['msg']}"
+
+
+async def _ack(conn: Connection, services: Services, msg: Ack) -> None:
+    alert_id = msg.alert_id
+    raw = await _state(services, alert_id)
     state = loads(AlertState, raw) if raw is not None else None
     if state is None or not any(r.agency == conn.agency for r in state.receipts):
         why = f"no alert {alert_id!r} was delivered to {conn.agency}"
@@ -237,9 +258,9 @@ async def _ack(conn: Connection, services: Services, msg: dict[str, Any]) -> Non
             topics(services.settings).acks, cmd.alert_id.encode(), dumps(cmd)
         )
     except KafkaUnavailable as exc:
-        await _error(conn, exc.code, exc.detail, alert_id)
+        await _error(conn, "kafka_unavailable", exc.detail, alert_id)
         return
-    await conn.send_json({"type": "ack_accepted", "alert_id": cmd.alert_id})
+    await conn.send_message(AckAccepted(alert_id=cmd.alert_id))
 
 
 async def _state(services: Services, alert_id: str) -> bytes | None:
@@ -252,8 +273,7 @@ async def _state(services: Services, alert_id: str) -> bytes | None:
     return None
 
 
-async def _error(conn: Connection, code: str, detail: str, alert_id: object = None) -> None:
-    message: dict[str, object] = {"type": "error", "code": code, "detail": detail}
-    if isinstance(alert_id, str):
-        message["alert_id"] = alert_id  # lets the page reset just that acknowledgement
-    await conn.send_json(message)
+async def _error(
+    conn: Connection, code: ErrorCode, detail: str, alert_id: str | None = None
+) -> None:
+    await conn.send_message(Error(code=code, detail=detail, alert_id=alert_id))

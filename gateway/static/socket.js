@@ -12,8 +12,11 @@ const WELCOME_WITHIN_MS = 10_000;
 const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 15_000;
 
+// The gateway's close codes, as /asyncapi.json lists them: 4401 signs out, 1013 (fell behind)
+// resumes at once; any other (4408 no auth in time, 1009 frame too big, 1011, 1012) reconnects
+// with backoff.
 export const CLOSE_BAD_TOKEN = 4401;
-const CLOSE_FELL_BEHIND = new Set([1013, 4408]);
+const CLOSE_FELL_BEHIND = new Set([1013]);
 
 export function consoleUrl(loc = window.location) {
   const scheme = loc.protocol === "https:" ? "wss:" : "ws:";
