@@ -7,11 +7,12 @@ they start without an inline script (see gateway/static/docs/swagger-init.js).
 
 from __future__ import annotations
 
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 ASSETS = Path(str(files("fastapi_offline") / "static"))
@@ -41,7 +42,7 @@ SWAGGER_HTML = f"""{_HEAD}<link rel="stylesheet" href="{ASSETS_URL}/swagger-ui.c
 REDOC_HTML = f"""{_HEAD}</head>
 <body>
 <redoc spec-url="{OPENAPI_URL}"></redoc>
-<script src="{ASSETS_URL}/redoc.standalone.js"></script>
+<script src="/docs/redoc.js"></script>
 </body>
 </html>
 """
@@ -57,6 +58,26 @@ async def swagger_ui() -> HTMLResponse:
 async def redoc() -> HTMLResponse:
     """ReDoc for the partner API."""
     return HTMLResponse(REDOC_HTML)
+
+
+# ReDoc's "powered by" badge is an image on its vendor's CDN: on an offline network (and under
+# our CSP) that is a failed request in every officer's console. Served pointing at our own icon.
+_REDOC_BADGE = b"https://cdn.redoc.ly/redoc/logo-mini.svg"
+
+
+@cache
+def _redoc_js() -> bytes:
+    return (
+        (ASSETS / "redoc.standalone.js")
+        .read_bytes()
+        .replace(_REDOC_BADGE, f"{ASSETS_URL}/favicon.png".encode())
+    )
+
+
+@router.get("/docs/redoc.js")
+async def redoc_js() -> Response:
+    """ReDoc's bundle, with nothing in it that reaches outside."""
+    return Response(_redoc_js(), media_type="text/javascript")
 
 
 def install(app: FastAPI) -> None:
