@@ -13,7 +13,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 KV = tuple[bytes, bytes]
-_BATCH_BYTES = 1024 * 1024
+# Within the one record-size limit every hotline topic has (HOTLINE_MAX_RECORD_BYTES).
+_BATCH_BYTES = 512 * 1024
 
 
 async def create_topics(bootstrap: str, names: Sequence[str], config: dict[str, str]) -> None:
