@@ -141,7 +141,8 @@ def run_all(settings: Settings, *, demo: bool) -> int:
     logs = data / "logs"
     broker = LocalBroker(port=settings.kafka_port, data_dir=data / "kafka")
     children: list[subprocess.Popen[bytes]] = []
-    previous = {sig: signal.signal(sig, _interrupt) for sig in STOP_SIGNALS[1:]}
+    # SIGINT too: a shell starts background jobs with it ignored, and Python keeps it so.
+    previous = {sig: signal.signal(sig, _interrupt) for sig in STOP_SIGNALS}
     url = f"http://{settings.gateway_host}:{settings.gateway_port}"
     try:
         _say(f"Starting Kafka on {broker.bootstrap} …")
@@ -175,5 +176,4 @@ def run_all(settings: Settings, *, demo: bool) -> int:
         broker.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
         _say("Stopped.")
