@@ -218,9 +218,6 @@ class Hub:
             if len(self.accepted) > ACCEPTED_CAP:
                 del self.accepted[next(iter(self.accepted))]
 
-    def known(self, alert_id: str) -> bool:
-        return alert_id in self.states or alert_id in self.accepted
-
     def state(self, alert_id: str) -> AlertState | None:
         """The stored state of an alert (internal: pass it through need_to_know)."""
         raw = self.states.get(alert_id)

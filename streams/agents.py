@@ -23,7 +23,7 @@ from hotline.topics import topics
 from streams.app import source_topics
 from streams.errors import Guard, retry_writes
 from streams.process import Out, Processor, State
-from streams.staged import Staged
+from streams.staged import Savepoint, Staged
 from streams.turn import Turn
 from streams.watchdog import StallDetector
 
@@ -52,7 +52,7 @@ def install(app: faust.App, settings: Settings, st: State) -> None:
         source: str, values: list[bytes], handle: Callable[[bytes], list[Out]], *, bulk: bool
     ) -> None:
         async with turn.bulk() if bulk else turn.urgent():
-            savepoints = [t.savepoint() for t in staged]
+            before = Savepoint(staged)
             outs = [out for v in values for out in guarded(source, v, handle)]
             try:
                 await send_all(outs)
@@ -60,18 +60,16 @@ def install(app: faust.App, settings: Settings, st: State) -> None:
                 # Kafka refused an output the size check let through (a broker or topic with
                 # a smaller limit): redo the records one by one, so only the culprit is lost
                 # to its sender — rejected and dead-lettered, never silently.
-                for table, savepoint in zip(staged, savepoints, strict=True):
-                    table.rollback(savepoint)
+                before.rollback()
                 for value in values:
                     await one_by_one(source, value, handle)
 
     async def one_by_one(source: str, value: bytes, handle: Callable[[bytes], list[Out]]) -> None:
-        savepoints = [t.savepoint() for t in staged]
+        before = Savepoint(staged)
         try:
             await send_all(guarded(source, value, handle))
         except UnwritableRecord as exc:
-            for table, savepoint in zip(staged, savepoints, strict=True):
-                table.rollback(savepoint)
+            before.rollback()
             await send_all(failed(source, value, exc, reject=True))
 
     async def timed_step(work: Callable[[datetime], list[Out]]) -> None:

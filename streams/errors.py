@@ -31,7 +31,7 @@ from hotline.errors import UnwritableRecord
 from hotline.models import AlertRecord
 from hotline.retry import backoff, next_wait
 from streams.process import Out
-from streams.staged import Staged
+from streams.staged import Savepoint, Staged
 
 # What Kafka refuses for the record itself, whatever the retries.
 REFUSED = (MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError)
@@ -93,7 +93,7 @@ class Guard:
     def run(
         self, source: str, offset: int | None, value: bytes, handle: Callable[[bytes], list[Out]]
     ) -> list[Out]:
-        savepoints = [t.savepoint() for t in self.tables]
+        before = Savepoint(self.tables)
         try:
             outs = handle(value)
             big = oversized(outs, self.limit)
@@ -101,8 +101,7 @@ class Guard:
                 return outs
             raise UnwritableRecord(f"an output to {big.topic} takes {len(big.value)} bytes")
         except Exception as exc:  # noqa: BLE001 - one decision point for every failure
-            for table, savepoint in zip(self.tables, savepoints, strict=True):
-                table.rollback(savepoint)
+            before.rollback()
             return self.failed(source, offset, value, exc, reject=isinstance(exc, UnwritableRecord))
 
     def failed(
@@ -114,13 +113,12 @@ class Guard:
                 record = loads(AlertRecord, value)
             except ValidationError:
                 return outs  # not an alert (an acknowledgement): the dead letter says it all
-            savepoints = [t.savepoint() for t in self.tables]
+            before = Savepoint(self.tables)
             rejection = self.reject(record)
             if oversized(rejection, self.limit) is None:
                 outs += rejection
             else:  # even the rejection is too large: the dead letter is the answer
-                for table, savepoint in zip(self.tables, savepoints, strict=True):
-                    table.rollback(savepoint)
+                before.rollback()
         return outs
 
 

@@ -9,7 +9,7 @@ leaves no trace (rolled back to the savepoint taken before it).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterable, Iterator, MutableMapping
 
 _DELETED = None
 _ABSENT = object()
@@ -70,3 +70,14 @@ class Staged(MutableMapping[str, str]):
                 self.base[key] = value
         self.pending.clear()
         self._undo.clear()
+
+
+class Savepoint:
+    """Where several staged tables stand now; `rollback()` undoes every write since."""
+
+    def __init__(self, tables: Iterable[Staged]) -> None:
+        self._points = [(t, t.savepoint()) for t in tables]
+
+    def rollback(self) -> None:
+        for table, point in self._points:
+            table.rollback(point)
