@@ -110,6 +110,7 @@ def worker() -> None:
         ) from None
     asyncio.set_event_loop(asyncio.new_event_loop())
     app = create_app(settings)
+    Path(app.conf.datadir).parent.mkdir(parents=True, exist_ok=True)  # Faust makes only the last
     Worker(
         app,
         loglevel=settings.log_level,

@@ -59,6 +59,11 @@ URGENT_UNACKED = Gauge(
     "Immediate alerts delivered and not yet acknowledged.",
     ["recipient"],
 )
+CHANGELOG_REPLAYED = Counter(
+    "hotline_worker_changelog_replayed_total",
+    "Changelog records applied to a table (recovery on start, and standby copies).",
+    ["table"],
+)
 WORKER_ACTIVE = Gauge(
     "hotline_worker_active", "1 on the worker that owns the stream's partition, 0 on a standby."
 )

@@ -104,7 +104,10 @@ class Settings(BaseSettings):
     worker_host: str = "127.0.0.1"
     worker_port: int = 6066
     worker_id: str = "hotline-worker"
-    worker_store: str = "memory://"
+    # Tables on local disk (RocksDB), with their changelog topics as the source of truth: a
+    # restarted worker resumes from its store and replays only the changelog's tail; a new one
+    # (or "memory://") rebuilds from the changelogs.
+    worker_store: str = "rocksdb://"
     data_dir: Path = Path(".hotline")
     kafka_port: int = 9092
     log_level: str = "INFO"

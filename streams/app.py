@@ -9,6 +9,7 @@ from faust.sensors.prometheus import setup_prometheus_sensors
 
 from hotline.settings import Settings
 from hotline.topics import topics
+from streams import tables
 from streams.cases import CaseTables
 from streams.process import State
 from streams.staged import Staged
@@ -33,7 +34,10 @@ def create_app(settings: Settings) -> faust.App:
         web_host=settings.worker_host,
         web_port=settings.worker_port,
         web_in_thread=False,
-        datadir=str(settings.data_dir / "worker"),
+        # One store per worker process: two workers on one host (an active and its standby)
+        # must not share RocksDB files, and a restarted worker must find its own again. The
+        # port is both: no two live workers on a host have it, and a restart keeps it.
+        datadir=str(settings.data_dir / "worker" / str(settings.worker_port)),
         key_serializer="raw",
         value_serializer="raw",
         table_standby_replicas=1,
@@ -61,15 +65,7 @@ def create_app(settings: Settings) -> faust.App:
 
 
 def _table(app: faust.App, name: str) -> Staged:
-    # Faust's changelog codec is JSON for plain types: str keys and str (JSON text) values
-    # come back from recovery exactly as they were stored. use_partitioner: batches (bulk
-    # lane) and timers write outside a single current event; with one partition every key
-    # lands on partition 0 anyway.
-    return Staged(
-        app.Table(
-            name, default=None, partitions=1, key_type=str, value_type=str, use_partitioner=True
-        )
-    )
+    return Staged(tables.table(app, name, partitions=1))
 
 
 def source_topics(app: faust.App, settings: Settings) -> dict[str, Any]:
