@@ -18,7 +18,6 @@ from aiokafka.partitioner import murmur2
 from faust.stores import rocksdb
 from faust.types import EventT
 from faust.types.stores import StoreT
-from yarl import URL
 
 from hotline import metrics
 
@@ -54,8 +53,8 @@ class Table(faust.Table[str, str]):
         metrics.CHANGELOG_REPLAYED.labels(self.name).inc(len(events))
         super().apply_changelog_batch(events)
 
-    def _new_store_by_url(self, url: str | URL) -> StoreT[Any, Any]:
-        if URL(str(url)).scheme != "rocksdb":
+    def _new_store_by_url(self, url: Any) -> StoreT[Any, Any]:  # str or yarl.URL
+        if not str(url).startswith("rocksdb:"):
             return super()._new_store_by_url(url)
         store: StoreT[Any, Any] = KeyPartitionedRocksDB(
             url,
