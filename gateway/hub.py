@@ -28,6 +28,8 @@ from hotline.models import AlertRecord, AlertState
 from hotline.settings import Settings
 from hotline.topics import topics
 
+from .states import AlertStates
+
 log = logging.getLogger("hotline.gateway")
 
 READ_RANGE_TIMEOUT_S = 30.0
@@ -131,7 +133,11 @@ class Hub:
         self.feeds = {a: Feed(t.deliveries(a), settings.console_ring) for a in settings.agency_ids}
         self._by_topic = {f.topic: (a, f) for a, f in self.feeds.items()}
         self._state_topic = t.alert_state
-        self.states: dict[str, bytes] = {}  # alert_id -> AlertState JSON (compacted topic view)
+        # alert_id -> AlertState JSON: the compacted topic, on disk with an LRU in front
+        self.states = AlertStates(settings.gateway_state_cache)
+        self._states_path = (
+            settings.data_dir / "gateway" / str(settings.gateway_port) / self._state_topic
+        )
         # alert_id -> AlertRecord JSON: written by this gateway, not yet processed by the stream
         self.accepted: dict[str, bytes] = {}
         self._consumer: AIOKafkaConsumer | None = None
@@ -170,10 +176,16 @@ class Hub:
             self._by_topic[tp.topic][1].covered_from = start
             if ends[tp] > start:
                 targets[tp.topic] = ends[tp]
-        await consumer.seek_to_beginning(state_tp)
         state_begin = (await consumer.beginning_offsets([state_tp]))[state_tp]
         state_end = (await consumer.end_offsets([state_tp]))[state_tp]
-        if state_end > state_begin:
+        resume = self.states.open(self._states_path)
+        if resume is None or not state_begin <= resume <= state_end:
+            if resume is not None:  # the topic holds less than the store read: not the same
+                log.warning("alert-state store does not match its topic; reading it anew")
+                self.states.reset(self._states_path)
+            resume = state_begin
+        consumer.seek(state_tp, resume)
+        if state_end > resume:
             targets[self._state_topic] = state_end
         self._catching_up = targets
         self._consumer = consumer
@@ -186,6 +198,7 @@ class Hub:
                 await self._task
         if self._consumer is not None:
             await self._consumer.stop()
+        self.states.close()
 
     async def _run(self, consumer: AIOKafkaConsumer) -> None:
         lag_due = 0.0
@@ -200,13 +213,11 @@ class Hub:
                 if target is not None and records and records[-1].offset + 1 >= target:
                     del self._catching_up[tp.topic]
                 if tp.topic == self._state_topic:
-                    for r in records:
-                        key = r.key.decode()
-                        self.accepted.pop(key, None)
-                        if r.value is None:
-                            self.states.pop(key, None)
-                        else:
-                            self.states[key] = r.value
+                    if records:
+                        updates = [(r.key.decode(), r.value) for r in records]
+                        for key, _ in updates:
+                            self.accepted.pop(key, None)
+                        self.states.apply(updates, records[-1].offset + 1)
                     continue
                 agency, feed = self._by_topic[tp.topic]
                 self._dispatch(agency, feed, ((r.offset, r.value) for r in records))

@@ -116,6 +116,9 @@ class Settings(BaseSettings):
     escalation_seconds: float = Field(default=120.0, gt=0)
     console_window: int = Field(default=500, ge=0, description="recent events on a fresh sign-in")
     console_ring: int = Field(default=20_000, ge=100, description="events kept per agency")
+    # Alert states a gateway keeps in memory (the most recently used); all of them are on its
+    # disk under data_dir, so this bounds memory, not what GET can answer.
+    gateway_state_cache: int = Field(default=10_000, ge=100)
     max_body_bytes: int = 1024 * 1024
     max_batch: int = 10_000
     # A partner must hear "retry" within a second when Kafka cannot take the write.

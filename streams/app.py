@@ -48,7 +48,11 @@ def create_app(settings: Settings) -> faust.App:
     )
     setup_prometheus_sensors(app, name_prefix="hotline_worker")
     state = State(
-        alerts=_table(app, "alerts"),
+        # The compacted alert-state topic is this table's changelog: GET and the consoles
+        # read the same record recovery does, written once.
+        alerts=Staged(
+            tables.table(app, "alerts", partitions=1, changelog=topics(settings).alert_state)
+        ),
         cases=CaseTables(
             cases=_table(app, "cases"),
             fingerprints=_table(app, "fingerprints"),

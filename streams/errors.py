@@ -70,6 +70,17 @@ def oversized(outs: list[Out], limit: int) -> Out | None:
     return next((o for o in outs if len(o.key) + len(o.value) + RECORD_OVERHEAD > limit), None)
 
 
+def oversized_write(since: Savepoint, limit: int) -> str | None:
+    """The key of the first table write since `since` larger than a changelog record may be."""
+    for key, value in since.writes():
+        # A str holds at most 4 bytes per character in UTF-8: most values need no encoding.
+        if len(key) + 4 * len(value) + RECORD_OVERHEAD <= limit:
+            continue
+        if len(key.encode()) + len(value.encode()) + RECORD_OVERHEAD > limit:
+            return key
+    return None
+
+
 class Guard:
     """Runs one record through the stream so that a failure leaves no trace but a clear one.
 
@@ -97,9 +108,13 @@ class Guard:
         try:
             outs = handle(value)
             big = oversized(outs, self.limit)
-            if big is None:
-                return outs
-            raise UnwritableRecord(f"an output to {big.topic} takes {len(big.value)} bytes")
+            if big is not None:
+                raise UnwritableRecord(f"an output to {big.topic} takes {len(big.value)} bytes")
+            # Table writes become changelog records (the alerts table's is the alert-state topic)
+            key = oversized_write(before, self.limit)
+            if key is not None:
+                raise UnwritableRecord(f"the table entry for {key} is too large for a record")
+            return outs
         except Exception as exc:  # noqa: BLE001 - one decision point for every failure
             before.rollback()
             return self.failed(source, offset, value, exc, reject=isinstance(exc, UnwritableRecord))
@@ -115,7 +130,10 @@ class Guard:
                 return outs  # not an alert (an acknowledgement): the dead letter says it all
             before = Savepoint(self.tables)
             rejection = self.reject(record)
-            if oversized(rejection, self.limit) is None:
+            if (
+                oversized(rejection, self.limit) is None
+                and oversized_write(before, self.limit) is None
+            ):
                 outs += rejection
             else:  # even the rejection is too large: the dead letter is the answer
                 before.rollback()

@@ -149,7 +149,7 @@ class Processor:
             if body.msg_type == "cancel":
                 for r in ref.receipts:
                     st.escalations.pop(f"{ref.alert.alert_id}|{r.agency}", None)
-            outs += self._store(st, ref)
+            self._store(st, ref)
 
         processed = record.model_copy(
             update={
@@ -166,7 +166,7 @@ class Processor:
             case=case,
             updated_at=now,
         )
-        outs += self._store(st, state)
+        self._store(st, state)
         for agency in targets:
             agency_event = ntk.event_name(agency, case, record.alert_id, body.msg_type)
             outs += self._event(agency, agency_event, state, now)
@@ -264,11 +264,11 @@ class Processor:
     ) -> list[Out]:
         metrics.ALERTS_REJECTED.labels(record.sender, "stream").inc()
         state = AlertState(alert=record, status="rejected", reason=reason, updated_at=now)
-        outs = self._store(st, state) if store else []
-        outs += self._event(
+        if store:
+            self._store(st, state)
+        return self._event(
             record.sender, "rejected", state, now, reason=reason, salt=record.content_hash
         )
-        return outs
 
     def unwritable(self, record: AlertRecord, st: State, now: datetime) -> list[Out]:
         """What a record whose outputs Kafka cannot take leaves: a rejection for its sender."""
@@ -294,7 +294,8 @@ class Processor:
             extra={"alert_id": cmd.alert_id, "case_id": cmd.case_id, "agency": cmd.agency},
         )
         state = _with_receipt(state, receipt.model_copy(update={"acknowledged_at": cmd.at}), now)
-        outs = self._store(st, state)
+        self._store(st, state)
+        outs: list[Out] = []
         for agency in (state.alert.sender, cmd.agency):
             outs += self._event(agency, "acknowledged", state, now, by=cmd.agency)
         return outs
@@ -323,7 +324,7 @@ class Processor:
                 del st.escalations[key]
                 continue
             state = _with_receipt(state, receipt.model_copy(update={"escalated_at": now}), now)
-            outs += self._store(st, state)
+            self._store(st, state)
             outs += self._event(agency, "escalated", state, now)
             outs += self._event(state.alert.sender, "escalated", state, now, by=agency)
             metrics.ESCALATIONS.labels(agency).inc()
@@ -340,10 +341,10 @@ class Processor:
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def _store(self, st: State, state: AlertState) -> list[Out]:
-        value = dumps(state)
-        st.alerts[state.alert.alert_id] = value.decode()
-        return [Out(self.topics.alert_state, state.alert.alert_id.encode(), value)]
+    def _store(self, st: State, state: AlertState) -> None:
+        # The alerts table's changelog is the compacted alert-state topic the gateways read:
+        # one record per state change, written once (streams/app.py).
+        st.alerts[state.alert.alert_id] = dumps(state).decode()
 
     def _event(
         self,

@@ -78,6 +78,14 @@ class Savepoint:
     def __init__(self, tables: Iterable[Staged]) -> None:
         self._points = [(t, t.savepoint()) for t in tables]
 
+    def writes(self) -> Iterator[tuple[str, str]]:
+        """The keys and values written since (deletions left out): what the changelogs get."""
+        for table, point in self._points:
+            for key, _ in table._undo[point:]:
+                value = table.pending.get(key)
+                if value is not None:
+                    yield key, value
+
     def rollback(self) -> None:
         for table, point in self._points:
             table.rollback(point)

@@ -71,10 +71,22 @@ class Table(faust.Table[str, str]):
         return store
 
 
-def table(app: faust.App, name: str, *, partitions: int) -> Table:
-    # Faust's changelog codec is JSON for plain types: str keys and str (JSON text) values
-    # come back from recovery exactly as they were stored. use_partitioner: batches (bulk
-    # lane) and timers write outside a single current event.
+def table(app: faust.App, name: str, *, partitions: int, changelog: str | None = None) -> Table:
+    """`changelog`: an existing topic (created with the others) to use instead of Faust's own."""
+    # Keys and values are str (JSON text) with the raw codec: the changelog record is the
+    # JSON itself, so another reader (a gateway) can take it as it is. use_partitioner:
+    # batches (bulk lane) and timers write outside a single current event.
+    options: dict[str, Any] = {}
+    if changelog is not None:
+        options["changelog_topic"] = app.topic(
+            changelog,
+            key_type=str,
+            value_type=str,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=partitions,
+            internal=False,  # hotline.topics creates it, with its own configuration
+        )
     t = Table(
         app,
         name=name,
@@ -84,6 +96,7 @@ def table(app: faust.App, name: str, *, partitions: int) -> Table:
         key_type=str,
         value_type=str,
         use_partitioner=True,
+        **options,
     )
     app.tables.add(t)
     return t

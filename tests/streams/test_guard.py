@@ -93,3 +93,18 @@ def test_a_failing_record_leaves_no_trace_but_a_dead_letter() -> None:
     outs = guard_for(st, proc).run("acks", 3, b'{"alert_id": "x"}', boom)
     assert [o.topic for o in outs] == ["dlq"]
     assert "cs-half" not in st.cases.cases
+
+
+def test_a_table_write_too_large_for_its_changelog_is_caught_like_an_output() -> None:
+    # Table writes become changelog records (the alerts table's is the alert-state topic the
+    # gateways read), so one Kafka would refuse stops the record just as an output would.
+    proc = Processor(Settings(max_record_bytes=LIMIT))
+    st = staged_state()
+
+    def grows(_: bytes) -> list[Any]:
+        st.cases.cases["cs-big"] = "ж" * (LIMIT // 2)  # fits as characters, not as UTF-8 bytes
+        return []
+
+    outs = guard_for(st, proc).run("acks", 5, b'{"alert_id": "x"}', grows)
+    assert [o.topic for o in outs] == ["dlq"]
+    assert "cs-big" not in st.cases.cases

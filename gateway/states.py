@@ -1,0 +1,97 @@
+"""The gateway's copy of the compacted alert-state topic: on local disk, the hottest in memory.
+
+Every GET, acknowledgement and retry check reads an alert's state. Holding them all in a dict
+grew the gateway by ~1 KB with every alert ever sent; here they live in RocksDB next to the
+offset they were read up to (written together, so the two never disagree), and a bounded LRU
+keeps the recently used ones in memory. A restarted gateway resumes from that offset instead
+of reading the whole topic again; a new one (or one whose topic was recreated) reads it all.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections import OrderedDict
+from collections.abc import Iterable
+from pathlib import Path
+
+from rocksdict import AccessType, Options, Rdict, WriteBatch
+
+# Not an alert id (those start with "al-"): where the next offset to read is kept.
+_OFFSET_KEY = b"\x00next-offset"
+
+
+def _options() -> Options:
+    opts = Options(raw_mode=True)
+    opts.create_if_missing(True)
+    # Small memtables: the topic is read in batches, and the OS page cache serves the rest.
+    opts.set_write_buffer_size(8 * 1024**2)
+    opts.set_max_write_buffer_number(2)
+    return opts
+
+
+class AlertStates:
+    """alert_id -> AlertState JSON, as the topic last said; None once deleted (a tombstone)."""
+
+    def __init__(self, cache_size: int) -> None:
+        self._cache: OrderedDict[str, bytes] = OrderedDict()
+        self._cache_size = cache_size
+        self._db: Rdict | None = None  # until `open`, nothing has been read: all unknown
+
+    def open(self, path: Path) -> int | None:
+        """Opens the store at `path`; returns the offset to resume from, None if new."""
+        path.mkdir(parents=True, exist_ok=True)
+        self._db = Rdict(str(path), options=_options(), access_type=AccessType.read_write())
+        raw = self._db.get(_OFFSET_KEY)
+        return None if raw is None else int(raw)
+
+    def reset(self, path: Path) -> None:
+        """Forgets everything (the topic holds less than the store says it read)."""
+        self.close()
+        shutil.rmtree(path, ignore_errors=True)
+        self._cache.clear()
+        self.open(path)
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def get(self, alert_id: str) -> bytes | None:
+        value = self._cache.get(alert_id)
+        if value is not None:
+            self._cache.move_to_end(alert_id)
+            return value
+        if self._db is None:
+            return None
+        raw = self._db.get(alert_id.encode())
+        if raw is None:
+            return None
+        self._remember(alert_id, raw)
+        return bytes(raw)
+
+    def __contains__(self, alert_id: str) -> bool:
+        return self.get(alert_id) is not None
+
+    def apply(self, records: Iterable[tuple[str, bytes | None]], next_offset: int) -> None:
+        """One batch read from the topic, and the offset after it, in one atomic write."""
+        assert self._db is not None, "open the store before reading the topic into it"
+        batch = WriteBatch(raw_mode=True)
+        for key, value in records:
+            if value is None:
+                batch.delete(key.encode())
+                self._cache.pop(key, None)
+            else:
+                batch.put(key.encode(), value)
+                self._remember(key, value)
+        batch.put(_OFFSET_KEY, str(next_offset).encode())
+        self._db.write(batch)
+
+    def _remember(self, alert_id: str, value: bytes) -> None:
+        self._cache[alert_id] = value
+        self._cache.move_to_end(alert_id)
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+
+    @property
+    def cached(self) -> int:
+        return len(self._cache)
