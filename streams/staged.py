@@ -30,7 +30,7 @@ class Staged(MutableMapping[str, str]):
         value = self.base.get(key)
         if value is None:
             raise KeyError(key)
-        return value
+        return _text(value)
 
     def __setitem__(self, key: str, value: str) -> None:
         self._undo.append((key, self.pending.get(key, _ABSENT)))
@@ -43,7 +43,8 @@ class Staged(MutableMapping[str, str]):
         self.pending[key] = _DELETED
 
     def __iter__(self) -> Iterator[str]:
-        for key in self.base.keys():
+        for raw in self.base.keys():
+            key = _text(raw)
             if key not in self.pending:
                 yield key
         yield from (k for k, v in self.pending.items() if v is not _DELETED)
@@ -70,6 +71,11 @@ class Staged(MutableMapping[str, str]):
                 self.base[key] = value
         self.pending.clear()
         self._undo.clear()
+
+
+def _text(value: str | bytes) -> str:
+    # A table on a raw (bytes) changelog gives back bytes for what was written as str.
+    return value.decode() if isinstance(value, bytes) else value
 
 
 class Savepoint:

@@ -72,16 +72,21 @@ class Table(faust.Table[str, str]):
 
 
 def table(app: faust.App, name: str, *, partitions: int, changelog: str | None = None) -> Table:
-    """`changelog`: an existing topic (created with the others) to use instead of Faust's own."""
-    # Keys and values are str (JSON text) with the raw codec: the changelog record is the
-    # JSON itself, so another reader (a gateway) can take it as it is. use_partitioner:
-    # batches (bulk lane) and timers write outside a single current event.
+    """`changelog`: an existing topic (created with the others) to use instead of Faust's own;
+    its records are the values themselves (raw bytes), so another reader (a gateway) takes
+    them as they are. Faust's own changelogs keep its JSON codec: str keys and str (JSON
+    text) values come back from recovery exactly as they were stored.
+
+    use_partitioner: batches (bulk lane) and timers write outside a single current event.
+    """
+    plain: type = str
     options: dict[str, Any] = {}
     if changelog is not None:
+        plain = bytes  # Faust's raw codec; streams.staged hands the values on as str
         options["changelog_topic"] = app.topic(
             changelog,
-            key_type=str,
-            value_type=str,
+            key_type=bytes,
+            value_type=bytes,
             key_serializer="raw",
             value_serializer="raw",
             partitions=partitions,
@@ -93,8 +98,8 @@ def table(app: faust.App, name: str, *, partitions: int, changelog: str | None =
         default=None,
         beacon=app.tables.beacon,
         partitions=partitions,
-        key_type=str,
-        value_type=str,
+        key_type=plain,
+        value_type=plain,
         use_partitioner=True,
         **options,
     )

@@ -133,7 +133,8 @@ async def test_a_restarted_worker_resumes_from_its_store_and_a_new_one_rebuilds(
     async with console(stack, "cn-beijing") as bj:
         await bj.event(ids[-1], "new", timeout=60)
     written = await changelog_records(stack)
-    assert written >= 4 * len(ids)  # alerts, cases, fingerprints, links: each written once
+    # alerts (its changelog is the alert-state topic), cases, fingerprints, links
+    assert written >= 4 * len(ids)
 
     # SIGKILLed and restarted on the same host: its RocksDB files are still there, so only
     # what they had not seen is read back (nothing, or a handful written just before).
@@ -180,6 +181,7 @@ async def changelog_records(stack: Stack) -> int:
     try:
         names = [t for t in await admin.list_topics() if t.endswith("-changelog")]
         names = [t for t in names if t.startswith(f"hotline-worker-{stack.prefix}-")]
+        names.append(f"{stack.prefix}.alert-state")  # the alerts table's changelog
         described = await admin.describe_topics(names)
     finally:
         await admin.close()
@@ -204,3 +206,20 @@ def worker_metric(stack: Stack, name: str) -> float:
         for s in family.samples
         if s.name == name
     )
+
+
+async def test_a_restarted_gateway_resumes_its_alert_states_from_disk(crash_stack: Stack) -> None:
+    stack = crash_stack
+    async with console(stack, "cn-beijing") as bj:
+        r = await asyncio.to_thread(stack.post, "vn-hanoi", scam("HN-GW-1", "0971 003 001"))
+        alert_id = r.json()["alert_id"]
+        await bj.event(alert_id, "new")
+    assert stack.gateway is not None
+    stack.gateway.kill()
+    stack.gateway.wait()
+    stack.start_gateway()  # ready once caught up with the topics
+    state = stack.get_alert(alert_id, "demo-partner-vn-hanoi")
+    assert state.status_code == 200 and state.json()["status"] == "delivered"
+    again = await asyncio.to_thread(stack.post, "vn-hanoi", scam("HN-GW-1", "0971 003 001"))
+    assert again.status_code == 202 and again.json()["duplicate"] is True
+    assert "reading it anew" not in stack.log("gateway")  # resumed where its store stood
