@@ -2,7 +2,10 @@
 
 Fingerprints (domain brief): a scam number by E.164; a wanted person by any identity document,
 otherwise folded name + date of birth (a missing patronymic still matches); a fraud pattern by
-its normalized indicator set. Cases that share any single indicator are linked both ways.
+its normalized indicator set. Cases that share any single indicator are linked both ways,
+unless more than LINKS_PER_TOKEN cases hold it (too common to tell anything); a case has at
+most RELATED_MAX related cases. A record costs work in proportion to its own fingerprints,
+indicators and name, never to how many cases share one of them.
 All state is in mappings the caller owns (Faust tables in the worker, dicts in unit tests).
 """
 
@@ -18,7 +21,14 @@ import orjson
 
 from hotline import normalize as n
 from hotline.codec import dumps, loads
-from hotline.models import AlertRecord, CaseRecord, Enrichment, Report, WantedPersonAlert
+from hotline.models import (
+    RELATED_MAX,
+    AlertRecord,
+    CaseRecord,
+    Enrichment,
+    Report,
+    WantedPersonAlert,
+)
 
 Table = MutableMapping[str, str]  # JSON text: survives Faust's changelog codec as is
 
@@ -28,7 +38,7 @@ class CaseTables:
     cases: Table  # case_id -> CaseRecord
     fingerprints: Table  # fingerprint -> case_id
     persons: Table  # date of birth -> [[name_key, case_id], ...]
-    links: Table  # indicator token -> [case_id, ...]
+    links: Table  # indicator token -> {"n": count, "ids": [case_id, ...]}, see _holders
 
 
 @dataclass(slots=True)
@@ -117,7 +127,7 @@ def join(
         case = add_report(case, report, now)
         joined = Joined(case, is_new_case=False, corroborated=corroborated)
     _index(t, record, e, joined.case.case_id)
-    joined.case = _link(t, joined.case, e)
+    joined.case = _link(t, joined.case, e, opened=joined.is_new_case)
     put(t, joined.case)
     return joined
 
@@ -141,29 +151,83 @@ def _index(t: CaseTables, record: AlertRecord, e: Enrichment, case_id: str) -> N
             t.persons[dob] = orjson.dumps([*entries, entry]).decode()
 
 
-def _link(t: CaseTables, case: CaseRecord, e: Enrichment) -> CaseRecord:
+def _link(t: CaseTables, case: CaseRecord, e: Enrichment, *, opened: bool) -> CaseRecord:
     """Record this case under each indicator; cases met there become related, both ways.
 
-    Each side keeps who could see the other when they were linked (need to know).
+    Each side keeps who could see the other when they were linked (need to know). A case
+    links to at most RELATED_MAX others; when either side is full the pair stays unlinked,
+    so every link is still mutual. The work is bounded by the case's own tokens: at most
+    LINKS_PER_TOKEN holders read per token, and none once the case is full.
     """
     related = dict(case.related)
     audience = case.audience()
     for token in sorted(n.indicator_tokens(e.indicators)):
-        others = orjson.loads(t.links.get(token, "[]"))
-        if case.case_id not in others:
-            t.links[token] = orjson.dumps([*others, case.case_id]).decode()
-        for other_id in others:
-            if other_id == case.case_id or other_id in related:
+        for other_id in _hold(t, token, case.case_id, opened=opened):
+            if len(related) >= RELATED_MAX:
+                break  # still recorded under the remaining tokens, just not linked
+            if other_id in related:
                 continue
             other = get(t, other_id)
             if other is None:
                 continue
-            related[other_id] = other.audience()
             if case.case_id not in other.related:
+                if len(other.related) >= RELATED_MAX:
+                    continue
                 put(
                     t,
                     other.model_copy(update={"related": {**other.related, case.case_id: audience}}),
                 )
+            related[other_id] = other.audience()
     if related == case.related:
         return case
     return case.model_copy(update={"related": related})
+
+
+# A token held by more cases than this is too common to link by. A domain such as t.me or a
+# big bank's app is named in thousands of unrelated reports: sharing it is a stop word, not
+# evidence of a common subject, and linking every such case to every other made one record
+# cost work (and console bytes) in proportion to all of them. The first LINKS_PER_TOKEN
+# holders were linked while the token still looked specific, and stay linked.
+LINKS_PER_TOKEN = 20
+
+
+@dataclass(slots=True)
+class _Holders:
+    """Who holds a token: `count` cases, the first LINKS_PER_TOKEN of them by id."""
+
+    count: int
+    ids: list[str]
+
+    @property
+    def common(self) -> bool:
+        return self.count > LINKS_PER_TOKEN
+
+
+def _holders(raw: str | None) -> _Holders:
+    # Stored as {"n": count, "ids": [...]}; before the cap, as the list of every holder's id
+    # (read as its count and first ids, rewritten in the new form on the next change).
+    if raw is None:
+        return _Holders(0, [])
+    doc = orjson.loads(raw)
+    if isinstance(doc, list):
+        return _Holders(len(doc), doc[:LINKS_PER_TOKEN])
+    return _Holders(doc["n"], doc["ids"])
+
+
+def _hold(t: CaseTables, token: str, case_id: str, *, opened: bool) -> list[str]:
+    """Records `case_id` as a holder of `token`; returns the holders to link it with.
+
+    `opened`: the case was opened by this very record, so it cannot have been counted yet.
+    """
+    h = _holders(t.links.get(token))
+    if case_id in h.ids:  # held already (a later report of the case, or a replay)
+        return [] if h.common else [i for i in h.ids if i != case_id]
+    if len(h.ids) < LINKS_PER_TOKEN:
+        t.links[token] = orjson.dumps({"n": h.count + 1, "ids": [*h.ids, case_id]}).decode()
+        return h.ids
+    # Too common: the count grows, the list does not, nobody is linked. A case that was open
+    # before gets no count: telling it from a replay would need a record per case, so past
+    # the cap `n` is a lower bound (exact for the cases opened with the token).
+    if opened:
+        t.links[token] = orjson.dumps({"n": h.count + 1, "ids": h.ids}).decode()
+    return []
