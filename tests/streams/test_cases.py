@@ -24,7 +24,8 @@ from hotline.models import (
     parse_alert,
 )
 from streams import cases
-from streams.cases import LINKS_PER_TOKEN, CaseTables
+from streams.cases import LINKS_PER_TOKEN, PERSONS_PER_TOKEN, CaseTables
+from tests.fixtures.names import spelling, syllables
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 TTL = timedelta(days=30)
@@ -39,10 +40,13 @@ class Counting(MutableMapping[str, str]):
         self.data = data
         self.reads = 0
         self.writes = 0
+        self.read_values: list[str] = []
 
     def __getitem__(self, key: str) -> str:
         self.reads += 1
-        return self.data[key]
+        value = self.data[key]
+        self.read_values.append(value)
+        return value
 
     def __setitem__(self, key: str, value: str) -> None:
         self.writes += 1
@@ -285,3 +289,179 @@ def test_linking_past_the_caps_stays_bounded_mutual_and_founded(
                     if {a, b} <= set(holders(t, tok)["ids"])
                 ]
                 assert held_together  # linked only through a token both held before the cap
+
+
+# --------------------------------------------------------------------- persons by birth date
+
+DOB = "1985-07-21"
+
+
+class ScanAll:
+    """The reference: the per-date list and exhaustive scan that the index replaced."""
+
+    def __init__(self) -> None:
+        self.entries: list[list[str]] = []
+
+    def index(self, name: str, case_id: str) -> None:
+        entry = [name, case_id]
+        if name and entry not in self.entries:
+            self.entries.append(entry)
+
+    def matching(self, name: str) -> list[str]:
+        return [c for key, c in self.entries if n.name_matches(key, name)] if name else []
+
+
+@st.composite
+def person_ops(draw: st.DrawFn) -> list[tuple[str, str, bool]]:
+    """(name, case_id, only look it up) steps, names spelled from a few persons' syllables."""
+    persons = draw(st.lists(syllables, min_size=1, max_size=3))
+    steps = draw(
+        st.lists(
+            st.tuples(
+                st.integers(0, len(persons) - 1),
+                st.sampled_from(["cs-a", "cs-b", "cs-c"]),
+                st.booleans(),
+            ),
+            min_size=1,
+            max_size=24,
+        )
+    )
+    return [(n.name_key(draw(spelling(persons[i]))), c, q) for i, c, q in steps]
+
+
+@settings(max_examples=300, deadline=None)
+@given(person_ops(), st.integers(0, 8), st.sampled_from([1, 2, 3, PERSONS_PER_TOKEN]))
+def test_the_persons_index_finds_exactly_what_the_scan_found(
+    ops: list[tuple[str, str, bool]], stored_before: int, cap: int
+) -> None:
+    # The first `stored_before` entries are in the table as stored before the index; small
+    # caps fill token keys, so pair keys are searched too.
+    with mock.patch.object(cases, "PERSONS_PER_TOKEN", cap):
+        persons: dict[str, str] = {}
+        scan = ScanAll()
+        for i, (name, case_id, lookup_only) in enumerate(ops):
+            assert cases.persons_matching(persons, DOB, name) == scan.matching(name)
+            if lookup_only:
+                continue
+            scan.index(name, case_id)
+            if i < stored_before:
+                persons[DOB] = orjson.dumps(scan.entries).decode()
+            else:
+                cases.index_person(persons, DOB, name, case_id)
+        for name, _, _ in ops:
+            assert cases.persons_matching(persons, DOB, name) == scan.matching(name)
+            assert cases.persons_matching(persons, "1985-07-22", name) == []
+
+
+def _wanted(ref: str, name: str) -> tuple[AlertRecord, Enrichment]:
+    alert = parse_alert(
+        {
+            "source_ref": ref,
+            "kind": "wanted_person",
+            "severity": "severe",
+            "urgency": "expected",
+            "tlp": "amber",
+            "title": "Wanted",
+            "subject": {"full_name": name, "date_of_birth": DOB},
+        }
+    )
+    record = AlertRecord(
+        alert_id=alert_id_for("cn-beijing", ref),
+        sender="cn-beijing",
+        received_at=NOW,
+        content_hash="h-" + ref,
+        body=alert,
+    )
+    return record, Enrichment(fingerprints=[f"person:{n.name_key(name)}|{DOB}"])
+
+
+def join_person(t: CaseTables, ref: str, name: str) -> cases.Joined:
+    record, e = _wanted(ref, name)
+    return cases.join(t, record, e, NOW, TTL, audience=["vn-hanoi"], key=KEY)
+
+
+_FAMILIES = ("wang", "li", "zhang", "liu", "chen")
+_GIVEN = [a + b for a in ("bo", "da", "fei", "gang", "hua", "jun") for b in ("lan", "min", "ping")]
+
+
+def _three_thousand_names() -> list[str]:
+    # Distinct names, 600 per family name: each family token is far past its cap.
+    return [f"{_FAMILIES[i % 5]} {_GIVEN[i // 5 % 18]} q{i}" for i in range(3000)]
+
+
+@pytest.fixture(scope="module")
+def three_thousand() -> CaseTables:
+    """3,000 persons born on one day, 600 of each of five family names."""
+    t = tables()
+    for i, name in enumerate(_three_thousand_names()):
+        cases.index_person(t.persons, DOB, n.name_key(name), f"cs-{i}")
+    return t
+
+
+def test_a_person_born_the_day_3000_others_were_costs_a_bounded_number_of_accesses(
+    three_thousand: CaseTables,
+) -> None:
+    t = counting(three_thousand)
+    joined = join_person(t, "P-NEXT", "Wang Xiuying")
+    assert joined.is_new_case
+    assert isinstance(t.persons, Counting)
+    # Looking up: its skeleton, its two tokens, the old list. Indexing: the old list, the
+    # count, its skeleton and tokens again. Nothing in proportion to the 3,000.
+    tokens = 2
+    assert t.persons.reads == (1 + tokens + 1) + (2 + 1 + tokens)
+    entries = sum(
+        len(v) for raw in t.persons.read_values if isinstance(v := orjson.loads(raw), list)
+    )
+    assert entries <= 2 * PERSONS_PER_TOKEN
+    assert t.persons.writes == 3  # the skeleton and given-name keys, the count (wang is full)
+    assert all(
+        len(orjson.loads(v)) <= PERSONS_PER_TOKEN
+        for k, v in t.persons.data.items()
+        if k.startswith("t:")
+    )
+
+
+def test_persons_past_every_cap_are_found_as_the_scan_found_them(
+    three_thousand: CaseTables,
+) -> None:
+    scan = ScanAll()
+    for i, name in enumerate(_three_thousand_names()):
+        scan.index(n.name_key(name), f"cs-{i}")
+    # Two tokens both far past their cap: its matches are in the pair key of the two.
+    two = n.name_key("Chen Junping")
+    assert len(scan.matching(two)) > PERSONS_PER_TOKEN
+    for name in (two, "Chen Daping Q2999", "Q2995 Wang", "Chen Q4", "Wang Xiuying"):
+        key = n.name_key(name)
+        assert cases.persons_matching(three_thousand.persons, DOB, key) == scan.matching(key)
+
+
+def test_an_old_per_date_list_is_found_then_indexed_in_its_order() -> None:
+    t = tables()
+    old = [
+        [n.name_key("Petrov Aleksei Viktorovich"), "cs-first"],
+        [n.name_key("Ivanov Sergei"), "cs-x"],
+    ]
+    old.append([n.name_key("Petrov Aleksei"), "cs-second"])
+    t.persons[DOB] = orjson.dumps(old).decode()  # as stored before the index
+    assert cases.persons_matching(t.persons, DOB, n.name_key("Aleksey Petrov")) == [
+        "cs-first",
+        "cs-second",
+    ]
+    joined = join_person(t, "P1", "Alexei Petrov Viktorovich")
+    assert DOB not in t.persons  # indexed anew by the date's next record
+    assert t.persons[f"n:{DOB}"] == "4"
+    assert cases.persons_matching(t.persons, DOB, n.name_key("Aleksey Petrov")) == [
+        "cs-first",
+        "cs-second",
+        joined.case.case_id,
+    ]
+
+
+def test_a_replayed_person_record_writes_nothing_new() -> None:
+    t = tables()
+    join_person(t, "P0", "Smirnov Dmitrii Olegovich")
+    first = join_person(t, "P1", "Смирнов Дмитрий")  # corroborates the case, a new name key
+    before = snapshot(t)
+    again = join_person(t, "P1", "Смирнов Дмитрий")
+    assert again.case == first.case and not again.is_new_case
+    assert snapshot(t) == before
