@@ -413,6 +413,12 @@ class Report(_Strict):
     at: AwareDatetime
 
 
+# At most this many related cases per case: every console event about the case carries its
+# related ids, and a case linked to thousands (all sharing one common domain) made each event
+# tens of kilobytes that told the officer nothing.
+RELATED_MAX = 50
+
+
 # Stored by the stream (cases table, alert-state topic); never sent out as it is.
 class CaseRecord(_Strict):
     case_id: str
@@ -423,6 +429,8 @@ class CaseRecord(_Strict):
     reports: list[Report] = Field(default_factory=list)
     # related case id -> who could see that case when the link was made. Audiences only
     # grow, so an old snapshot can hide a related case from a viewer but never show one.
+    # At most RELATED_MAX entries (the stream stops linking a full case); older cases may
+    # hold more, which views cut to RELATED_MAX.
     related: dict[str, list[str]] = Field(default_factory=dict)
 
     # Written by versions before need-to-know (ids and reporters without audiences); read

@@ -18,6 +18,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from hotline.models import (
+    RELATED_MAX,
     AlertState,
     AlertView,
     CaseRecord,
@@ -52,8 +53,15 @@ def case_view(viewer: str, case: CaseRecord) -> CaseView | None:
         state=case.state,
         reporters=reporters,
         alert_ids=[r.alert_id for r in reports],
-        related=sorted(c for c, audience in case.related.items() if viewer in audience),
+        related=_related(viewer, case),
     )
+
+
+def _related(viewer: str, case: CaseRecord) -> list[str]:
+    # The earliest links first: a case stored before the stream capped `related` may hold
+    # thousands, and every event about it would carry them all.
+    visible = [c for c, audience in case.related.items() if viewer in audience]
+    return sorted(visible[:RELATED_MAX])
 
 
 def receipts_for(viewer: str, state: AlertState) -> list[Receipt]:

@@ -2,7 +2,10 @@
 
 Fingerprints (domain brief): a scam number by E.164; a wanted person by any identity document,
 otherwise folded name + date of birth (a missing patronymic still matches); a fraud pattern by
-its normalized indicator set. Cases that share any single indicator are linked both ways.
+its normalized indicator set. Cases that share any single indicator are linked both ways,
+unless more than LINKS_PER_TOKEN cases hold it (too common to tell anything); a case has at
+most RELATED_MAX related cases. A record costs work in proportion to its own fingerprints,
+indicators and name, never to how many cases share one of them.
 All state is in mappings the caller owns (Faust tables in the worker, dicts in unit tests).
 """
 
@@ -10,15 +13,24 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import combinations
+from typing import Any
 
 import orjson
 
 from hotline import normalize as n
 from hotline.codec import dumps, loads
-from hotline.models import AlertRecord, CaseRecord, Enrichment, Report, WantedPersonAlert
+from hotline.models import (
+    RELATED_MAX,
+    AlertRecord,
+    CaseRecord,
+    Enrichment,
+    Report,
+    WantedPersonAlert,
+)
 
 Table = MutableMapping[str, str]  # JSON text: survives Faust's changelog codec as is
 
@@ -27,8 +39,8 @@ Table = MutableMapping[str, str]  # JSON text: survives Faust's changelog codec 
 class CaseTables:
     cases: Table  # case_id -> CaseRecord
     fingerprints: Table  # fingerprint -> case_id
-    persons: Table  # date of birth -> [[name_key, case_id], ...]
-    links: Table  # indicator token -> [case_id, ...]
+    persons: Table  # date of birth and name token / skeleton -> entries, see index_person
+    links: Table  # indicator token -> {"n": count, "ids": [case_id, ...]}, see _holders
 
 
 @dataclass(slots=True)
@@ -69,10 +81,7 @@ def _candidates(t: CaseTables, record: AlertRecord, e: Enrichment) -> list[str]:
     body = record.body
     if isinstance(body, WantedPersonAlert) and body.subject.date_of_birth is not None:
         dob = body.subject.date_of_birth.isoformat()
-        name = n.name_key(body.subject.full_name)
-        for key, case_id in orjson.loads(t.persons.get(dob, "[]")) if name else ():
-            if n.name_matches(key, name):
-                found.append(case_id)
+        found += persons_matching(t.persons, dob, n.name_key(body.subject.full_name))
     return found
 
 
@@ -117,7 +126,7 @@ def join(
         case = add_report(case, report, now)
         joined = Joined(case, is_new_case=False, corroborated=corroborated)
     _index(t, record, e, joined.case.case_id)
-    joined.case = _link(t, joined.case, e)
+    joined.case = _link(t, joined.case, e, opened=joined.is_new_case)
     put(t, joined.case)
     return joined
 
@@ -135,35 +144,212 @@ def _index(t: CaseTables, record: AlertRecord, e: Enrichment, case_id: str) -> N
     body = record.body
     if isinstance(body, WantedPersonAlert) and body.subject.date_of_birth is not None:
         dob = body.subject.date_of_birth.isoformat()
-        entries = orjson.loads(t.persons.get(dob, "[]"))
-        entry = [n.name_key(body.subject.full_name), case_id]
-        if entry[0] and entry not in entries:  # a name with no letters matches nobody
-            t.persons[dob] = orjson.dumps([*entries, entry]).decode()
+        index_person(t.persons, dob, n.name_key(body.subject.full_name), case_id)
 
 
-def _link(t: CaseTables, case: CaseRecord, e: Enrichment) -> CaseRecord:
+def _link(t: CaseTables, case: CaseRecord, e: Enrichment, *, opened: bool) -> CaseRecord:
     """Record this case under each indicator; cases met there become related, both ways.
 
-    Each side keeps who could see the other when they were linked (need to know).
+    Each side keeps who could see the other when they were linked (need to know). A case
+    links to at most RELATED_MAX others; when either side is full the pair stays unlinked,
+    so every link is still mutual. The work is bounded by the case's own tokens: at most
+    LINKS_PER_TOKEN holders read per token, and none once the case is full.
     """
     related = dict(case.related)
     audience = case.audience()
     for token in sorted(n.indicator_tokens(e.indicators)):
-        others = orjson.loads(t.links.get(token, "[]"))
-        if case.case_id not in others:
-            t.links[token] = orjson.dumps([*others, case.case_id]).decode()
-        for other_id in others:
-            if other_id == case.case_id or other_id in related:
+        for other_id in _hold(t, token, case.case_id, opened=opened):
+            if len(related) >= RELATED_MAX:
+                break  # still recorded under the remaining tokens, just not linked
+            if other_id in related:
                 continue
             other = get(t, other_id)
             if other is None:
                 continue
-            related[other_id] = other.audience()
             if case.case_id not in other.related:
+                if len(other.related) >= RELATED_MAX:
+                    continue
                 put(
                     t,
                     other.model_copy(update={"related": {**other.related, case.case_id: audience}}),
                 )
+            related[other_id] = other.audience()
     if related == case.related:
         return case
     return case.model_copy(update={"related": related})
+
+
+# A token held by more cases than this is too common to link by. A domain such as t.me or a
+# big bank's app is named in thousands of unrelated reports: sharing it is a stop word, not
+# evidence of a common subject, and linking every such case to every other made one record
+# cost work (and console bytes) in proportion to all of them. The first LINKS_PER_TOKEN
+# holders were linked while the token still looked specific, and stay linked.
+LINKS_PER_TOKEN = 20
+
+
+@dataclass(slots=True)
+class _Holders:
+    """Who holds a token: `count` cases, the first LINKS_PER_TOKEN of them by id."""
+
+    count: int
+    ids: list[str]
+
+    @property
+    def common(self) -> bool:
+        return self.count > LINKS_PER_TOKEN
+
+
+def _holders(raw: str | None) -> _Holders:
+    # Stored as {"n": count, "ids": [...]}; before the cap, as the list of every holder's id
+    # (read as its count and first ids, rewritten in the new form on the next change).
+    if raw is None:
+        return _Holders(0, [])
+    doc = orjson.loads(raw)
+    if isinstance(doc, list):
+        return _Holders(len(doc), doc[:LINKS_PER_TOKEN])
+    return _Holders(doc["n"], doc["ids"])
+
+
+def _hold(t: CaseTables, token: str, case_id: str, *, opened: bool) -> list[str]:
+    """Records `case_id` as a holder of `token`; returns the holders to link it with.
+
+    `opened`: the case was opened by this very record, so it cannot have been counted yet.
+    """
+    h = _holders(t.links.get(token))
+    if case_id in h.ids:  # held already (a later report of the case, or a replay)
+        return [] if h.common else [i for i in h.ids if i != case_id]
+    if len(h.ids) < LINKS_PER_TOKEN:
+        t.links[token] = orjson.dumps({"n": h.count + 1, "ids": [*h.ids, case_id]}).decode()
+        return h.ids
+    # Too common: the count grows, the list does not, nobody is linked. A case that was open
+    # before gets no count: telling it from a replay would need a record per case, so past
+    # the cap `n` is a lower bound (exact for the cases opened with the token).
+    if opened:
+        t.links[token] = orjson.dumps({"n": h.count + 1, "ids": h.ids}).decode()
+    return []
+
+
+# ------------------------------------------------------------------ persons by birth date
+#
+# A wanted person without a shared document matches an earlier one born the same day whose
+# name `name_matches`. Scanning everyone born that day cost each record in proportion to them
+# all (78 ms at 3,000), so the persons table indexes each (name_key, case_id) entry under keys
+# a matching name is sure to share (n.name_skeleton: two distinct key tokens, or the skeleton):
+#
+#   "s:<dob>:<skeleton>"   every entry of that skeleton
+#   "t:<dob>:<token>"      entries of names with 2+ distinct tokens holding it; at most
+#                          PERSONS_PER_TOKEN, then the token is "full"
+#   "p:<dob>:<tok>:<tok>"  (tokens in order) entries of names holding both, indexed when both
+#                          were full; a name sharing two tokens with an entry therefore finds
+#                          it under one of them (it had room then) or here (both are full now)
+#   "n:<dob>"              how many entries the date has had: the next entry's `seq`
+#
+# each holding [[name_key, case_id, seq], ...]. `seq` keeps the order of the old per-date list,
+# so the first open case found is the one the exhaustive scan found. Before this index the
+# table held "<dob>" -> [[name_key, case_id], ...] (a date starts with a digit, the new keys
+# with a letter); such a list is still read, and indexed anew by the next record of the date.
+#
+# Bounds. A record reads one key per distinct token of its own name, plus its skeleton, the
+# date's old list (absent once indexed), and a pair per two full tokens of its own name; a
+# token key holds at most PERSONS_PER_TOKEN entries. Skeleton and pair keys are not capped,
+# because a capped key would lose matches the scan found; what bounds them is what they hold.
+# A skeleton key: names of the same letters born the same day, in practice one name spelled
+# several ways (several cases of it only once the earlier are closed or expired). A pair key:
+# names born that day that share two tokens both too common to index alone (NGUYEN VAN ...);
+# all of them match a reader named just by those two, so no index could read fewer for it.
+# Indexing an old list anew costs once what scanning it cost, for the date's next record.
+PERSONS_PER_TOKEN = 32
+
+_Entry = list[Any]  # [name_key, case_id, seq]
+
+
+def persons_matching(persons: Table, dob: str, name: str) -> list[str]:
+    """Cases of the persons born on `dob` whose name_key matches `name` (a name_key).
+
+    Exactly what scanning every entry of the date with `n.name_matches` finds, in that order.
+    """
+    if not name:
+        return []
+    found = {entry[2]: entry for entry in _reachable(persons, dob, name)}
+    return [c for _, (key, c, _) in sorted(found.items()) if n.name_matches(key, name)]
+
+
+def index_person(persons: Table, dob: str, name: str, case_id: str) -> None:
+    """Indexes that `case_id` holds a person born on `dob` named `name` (a name_key)."""
+    if not name:  # a name with no letters matches nobody
+        return
+    _index_old_list(persons, dob)
+    seq = int(persons.get(f"n:{dob}", "0"))
+    if _add_person(persons, dob, [name, case_id, seq]):
+        persons[f"n:{dob}"] = str(seq + 1)
+
+
+def _reachable(persons: Table, dob: str, name: str) -> Iterator[_Entry]:
+    """Every entry that may match `name`, some more than once."""
+    yield from _entries(persons, _skeleton_key(dob, name))
+    tokens = _tokens(name)
+    if len(tokens) >= 2:
+        full = []
+        for token in tokens:
+            entries = _entries(persons, f"t:{dob}:{token}")
+            yield from entries
+            if len(entries) >= PERSONS_PER_TOKEN:
+                full.append(token)
+        for a, b in combinations(full, 2):
+            yield from _entries(persons, f"p:{dob}:{a}:{b}")
+    for seq, (key, case_id) in enumerate(orjson.loads(persons.get(dob, "[]"))):
+        yield [key, case_id, seq]  # not indexed yet: the date has no other entries
+
+
+def _add_person(persons: Table, dob: str, entry: _Entry) -> bool:
+    """Adds `entry` to the keys it belongs under; False if it was there (a replay, say)."""
+    name, case_id = entry[0], entry[1]
+    key = _skeleton_key(dob, name)
+    same = _entries(persons, key)  # every entry of the name is here, so this tells
+    if any(k == name and c == case_id for k, c, _ in same):
+        return False
+    _put(persons, key, [*same, entry])
+    tokens = _tokens(name)
+    if len(tokens) < 2:
+        return True  # one distinct token: it matches by equal skeleton only
+    full = []
+    for token in tokens:
+        key = f"t:{dob}:{token}"
+        held = _entries(persons, key)
+        if len(held) < PERSONS_PER_TOKEN:
+            _put(persons, key, [*held, entry])
+        else:
+            full.append(token)
+    for a, b in combinations(full, 2):
+        key = f"p:{dob}:{a}:{b}"
+        _put(persons, key, [*_entries(persons, key), entry])
+    return True
+
+
+def _index_old_list(persons: Table, dob: str) -> None:
+    # Once for a date stored before the index: its entries keep their order as `seq`.
+    raw = persons.get(dob)
+    if raw is None:
+        return
+    del persons[dob]
+    old = orjson.loads(raw)
+    for seq, (key, case_id) in enumerate(old):
+        _add_person(persons, dob, [key, case_id, seq])
+    persons[f"n:{dob}"] = str(len(old))
+
+
+def _skeleton_key(dob: str, name: str) -> str:
+    return f"s:{dob}:{n.name_skeleton(name)}"
+
+
+def _tokens(name: str) -> list[str]:
+    return sorted(set(name.split()))
+
+
+def _entries(persons: Table, key: str) -> list[_Entry]:
+    entries: list[_Entry] = orjson.loads(persons.get(key, "[]"))
+    return entries
+
+
+def _put(persons: Table, key: str, entries: list[_Entry]) -> None:
+    persons[key] = orjson.dumps(entries).decode()
