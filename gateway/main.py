@@ -20,6 +20,7 @@ from hotline.topics import ensure_topics
 from . import alerts, asyncapi, contract, docs, errors, health, security, ws
 from .deps import Services
 from .hub import Hub
+from .intake_pool import IntakePool
 from .limits import RateLimits
 from .publisher import Publisher
 
@@ -35,15 +36,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         Hub(settings),
         RateLimits(settings.partner_rate_per_s, settings.partner_burst),
         RateLimits(settings.partner_bulk_items_per_s, settings.partner_bulk_burst),
+        IntakePool(settings),
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services.intake.start()  # in the background: readiness never waits for it
         starter = asyncio.create_task(_connect(services))
         yield
         starter.cancel()
         await services.hub.stop()
         await services.publisher.stop()
+        await services.intake.stop()
 
     app = FastAPI(
         title="Hotline",
