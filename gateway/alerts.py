@@ -267,9 +267,14 @@ async def _admit(
             prior = _prior(services, outcome)
             if earlier is not None and earlier != outcome.content_hash:
                 raise Conflict("source_ref appears twice in this batch with different content")
-        except Conflict as exc:
+        except (Conflict, InvalidAlert) as exc:  # InvalidAlert: it was rejected before
             results[i] = BatchItem(
-                index=i, status=409, alert_id=outcome.alert_id, error=exc.code, detail=exc.detail
+                index=i,
+                status=exc.status_code,
+                alert_id=outcome.alert_id,
+                error=exc.code,
+                detail=exc.detail,
+                errors=exc.extra.get("errors"),
             )
             continue
         if prior is not None or earlier is not None:

@@ -259,3 +259,24 @@ def test_workers_are_not_forked_from_the_gateway() -> None:
         assert executor.submit(os.getppid).result(timeout=60) != os.getpid()
     finally:
         pool.close()
+
+
+def test_a_repeat_of_a_rejected_alert_fails_alone_in_a_batch(
+    app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As a single post of it is a 422; it used to turn the whole batch into one."""
+    body = scam("HN-RJ-1")
+    rejected = record(SENDER, body, lane="bulk")
+    state = AlertState(alert=rejected, status="rejected", reason="conflict", updated_at=NOW)
+    routed(app.state.services.hub, monkeypatch, state)
+    r = post_batch(app, [body, scam("HN-RJ-2")])
+    assert r.status_code == 200, r.text
+    again, other = r.json()["items"]
+    assert (again["status"], again["error"], again["alert_id"]) == (
+        422,
+        "invalid_alert",
+        aid("HN-RJ-1"),
+    )
+    assert again["detail"] == "this alert was rejected: conflict"
+    assert [(e["field"], e["type"]) for e in again["errors"]] == [("body", "rejected")]
+    assert other["status"] == 202
