@@ -17,8 +17,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
+import select
 import signal
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -27,7 +30,6 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from hotline.broker import die_with_parent
 from hotline.codec import dumps
 from hotline.errors import HotlineError, IntakeUnavailable, InvalidAlert, PayloadTooLarge
 from hotline.models import AlertRecord, Kind, Lane
@@ -102,7 +104,7 @@ def check_item(item: Any, sender: str, settings: Settings, now: datetime) -> Out
 _settings: Settings | None = None
 
 
-def _init_worker(settings: Settings, started: threading.Barrier) -> None:
+def _init_worker(settings: Settings, started: threading.Barrier, gateway: int) -> None:
     """Runs once in each worker, before its first task.
 
     The settings arrive pickled as the gateway validated them: a worker reads no environment
@@ -114,10 +116,37 @@ def _init_worker(settings: Settings, started: threading.Barrier) -> None:
     # The gateway stops its workers itself: Ctrl-C in a terminal, which reaches the whole
     # process group, must not make each print a KeyboardInterrupt traceback first.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    die_with_parent()  # the fork server, which itself exits with the gateway
+    threading.Thread(
+        target=_exit_with, args=(gateway,), name="exit-with-gateway", daemon=True
+    ).start()
     # No worker finishes starting until all have begun: until one has finished a task the
     # pool starts another on every submit, so the launch starts them all, off the loop.
     started.wait(START_TIMEOUT_S)
+
+
+def _exit_with(gateway: int) -> None:
+    """Ends this worker when the gateway has ended, however: a gateway killed outright stops
+    nothing, and a worker waits for tasks forever (holding the fork server open too)."""
+    try:
+        ended = os.pidfd_open(gateway)
+    except ProcessLookupError:
+        os._exit(0)
+    except (OSError, AttributeError):  # Linux before 5.3, or not Linux: asked every second
+        while _running(gateway):
+            time.sleep(1.0)
+        os._exit(0)
+    select.select([ended], [], [])  # readable once the process has exited
+    os._exit(0)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: it exists all the same
+        pass
+    return True
 
 
 def check_chunk(raw: bytes, sender: str, now: datetime) -> list[Outcome]:
@@ -172,7 +201,7 @@ class IntakePool:
             n,
             mp_context=context,
             initializer=_init_worker,
-            initargs=(self.settings, context.Barrier(n)),
+            initargs=(self.settings, context.Barrier(n), os.getpid()),
         )
         try:
             for f in [pool.submit(_started) for _ in range(n)]:

@@ -7,8 +7,12 @@ import asyncio
 import json
 import os
 import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -280,3 +284,47 @@ def test_a_repeat_of_a_rejected_alert_fails_alone_in_a_batch(
     assert again["detail"] == "this alert was rejected: conflict"
     assert [(e["field"], e["type"]) for e in again["errors"]] == [("body", "rejected")]
     assert other["status"] == 202
+
+
+GATEWAY = """
+import sys
+from gateway.intake_pool import IntakePool
+from hotline.settings import Settings
+
+if __name__ == "__main__":
+    executor = IntakePool(Settings(intake_processes=2)).start().result(timeout=60)
+    print(*executor._processes, flush=True)
+    sys.stdin.read()
+"""
+
+
+def ended(pid: int) -> bool:
+    """Gone, or a zombie nobody reaped yet (orphans are not this test's to reap)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rpartition(")")[2].split()[0] == "Z"
+
+
+def test_workers_end_when_the_gateway_is_killed_outright(tmp_path: Any) -> None:
+    """No shutdown runs then; workers waiting for tasks would wait for ever."""
+    gateway = subprocess.Popen(
+        [sys.executable, "-c", GATEWAY],
+        cwd=tmp_path,  # no .env
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert gateway.stdout is not None
+        workers = [int(pid) for pid in gateway.stdout.readline().split()]
+        assert len(workers) == 2 and not any(ended(pid) for pid in workers)
+    finally:
+        gateway.kill()
+        gateway.wait()
+    for _ in range(100):
+        if all(ended(pid) for pid in workers):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"intake workers {workers} outlived their gateway")
