@@ -52,7 +52,7 @@ class Numbers:
 
 
 def _build(args: tuple[str, int, Sequence[str]]) -> list[KV]:
-    # Exactly what POST /v1/alerts/batch does per item (gateway/alerts.py -> intake.accept):
+    # Exactly what POST /v1/alerts/batch does per item (gateway/intake_pool.py -> intake.accept):
     # the importer's body, validated, enriched once, serialized with the project's codec.
     from gateway import intake  # noqa: PLC0415 - imported in the pool worker, not at startup
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -14,19 +16,29 @@ from pydantic import BaseModel
 
 from hotline import handling, metrics
 from hotline import need_to_know as ntk
-from hotline.codec import dumps
-from hotline.errors import Conflict, InvalidAlert, NotFound, PayloadTooLarge, RateLimited
-from hotline.models import AlertRecord, AlertView, Lane, alert_id_for
+from hotline.codec import dumps, loads
+from hotline.errors import (
+    Conflict,
+    IntakeUnavailable,
+    InvalidAlert,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+)
+from hotline.models import AlertRecord, AlertView, Kind, Lane, alert_id_for
 from hotline.topics import topics
 
-from . import contract, errors, intake
+from . import contract, errors, intake, intake_pool
 from .deps import Partner, Reader, Services, ServicesDep
 from .errors import FieldError
+from .intake_pool import Checked, Outcome, Refused
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 log = logging.getLogger("hotline.gateway")
 
 BATCH_BYTES = 32 * 1024 * 1024
+# A batch's per-item steps on the loop let it go this often: some 2 ms of work in between.
+YIELD_EVERY = 200
 
 
 class Accepted(BaseModel):
@@ -84,23 +96,24 @@ _BATCH_ERRORS = errors.responses(
 async def post_alert(request: Request, sender: Partner, services: ServicesDep) -> Accepted:
     """Submit one alert; 202 only once Kafka has durably stored it."""
     data = _json(await _body(request, services.settings.max_body_bytes))
+    # Checked right here: one alert takes less time than handing it to an intake worker.
     try:
         record = intake.accept(data, sender, services.settings, datetime.now(UTC), "urgent")
     except InvalidAlert:
         metrics.ALERTS_REJECTED.labels(sender, "invalid").inc()
         raise
-    prior = _prior(services, record)
+    item = intake_pool.checked(record)
+    prior = _prior(services, item)
     if prior is not None:
         return prior
-    _check_follow_up(services, record, {})
-    value = dumps(record)
+    _check_follow_up(services, sender, item, {})
     await services.publisher.send(
-        topics(services.settings).inbound, record.alert_id.encode(), value
+        topics(services.settings).inbound, item.alert_id.encode(), item.value
     )
-    services.hub.note_accepted(record.alert_id, value)
-    _count(record)
-    log.info("alert accepted", extra={"alert_id": record.alert_id, "sender": sender})
-    return Accepted(alert_id=record.alert_id, lane=record.lane)
+    services.hub.note_accepted(item.alert_id, item.value)
+    _count(sender, item.kind, item.lane)
+    log.info("alert accepted", extra={"alert_id": item.alert_id, "sender": sender})
+    return Accepted(alert_id=item.alert_id, lane=item.lane)
 
 
 @router.post(
@@ -124,67 +137,10 @@ async def post_batch(request: Request, sender: Partner, services: ServicesDep) -
             f"{sender} is over its bulk rate ({settings.partner_bulk_items_per_s:.0f} alerts/s)",
             retry_after=wait,
         )
-    now = datetime.now(UTC)
     results: list[BatchItem | None] = [None] * len(items)
-    pending: dict[str, list[tuple[int, AlertRecord]]] = {}
-    in_batch: dict[str, AlertRecord] = {}
-    t = topics(settings)
-    for i, item in enumerate(items):
-        if i % 50 == 49:
-            await asyncio.sleep(0)  # validating 10,000 items must not hold up an urgent POST
-        try:
-            if isinstance(item, InvalidAlert):
-                raise item
-            urgent = isinstance(item, dict) and item.get("urgency") == "immediate"
-            lane: Lane = "urgent" if urgent else "bulk"
-            record = intake.accept(item, sender, settings, now, lane)
-            _check_follow_up(services, record, in_batch)
-        except (InvalidAlert, Conflict, PayloadTooLarge) as exc:
-            metrics.ALERTS_REJECTED.labels(sender, exc.code).inc()
-            results[i] = BatchItem(
-                index=i,
-                status=exc.status_code,
-                error=exc.code,
-                detail=exc.detail,
-                errors=exc.extra.get("errors"),
-            )
-            continue
-        earlier = in_batch.get(record.alert_id)
-        try:
-            prior = _prior(services, record)
-            if earlier is not None and earlier.content_hash != record.content_hash:
-                raise Conflict("source_ref appears twice in this batch with different content")
-        except Conflict as exc:
-            results[i] = BatchItem(
-                index=i, status=409, alert_id=record.alert_id, error=exc.code, detail=exc.detail
-            )
-            continue
-        if prior is not None or earlier is not None:
-            results[i] = BatchItem(index=i, status=202, alert_id=record.alert_id, duplicate=True)
-            continue
-        in_batch[record.alert_id] = record
-        topic = t.inbound if record.lane == "urgent" else t.inbound_bulk
-        pending.setdefault(topic, []).append((i, record))
-    for topic, entries in pending.items():
-        values = [dumps(r) for _, r in entries]
-        failures = await services.publisher.send_many(
-            topic,
-            [(r.alert_id.encode(), v) for (_, r), v in zip(entries, values, strict=True)],
-            within=settings.batch_produce_timeout_s,
-        )
-        for (i, record), value, error in zip(entries, values, failures, strict=True):
-            if error is None:
-                services.hub.note_accepted(record.alert_id, value)
-                _count(record)
-                results[i] = BatchItem(index=i, status=202, alert_id=record.alert_id)
-            else:
-                results[i] = BatchItem(
-                    index=i,
-                    status=503,
-                    alert_id=record.alert_id,
-                    error=error.code,
-                    detail=error.detail,
-                )
+    outcomes = await _validate(services, sender, items)
+    pending = await _admit(services, sender, outcomes, results)
+    await _publish(services, sender, pending, results)
     done = [r for r in results if r is not None]
     accepted = sum(1 for r in done if r.status == 202)
     log.info("batch of %d: %d accepted", len(done), accepted, extra={"sender": sender})
@@ -268,21 +224,118 @@ def _items(raw: bytes, content_type: str) -> list[Any]:
     return items
 
 
-def _prior(services: Services, record: AlertRecord) -> Accepted | None:
+async def _validate(services: Services, sender: str, items: list[Any]) -> list[Outcome]:
+    """Every item's outcome, in order: validated and enriched by the intake workers, off this
+    event loop, except the NDJSON lines that were not JSON, refused as they are."""
+    parsed = [item for item in items if not isinstance(item, InvalidAlert)]
+    checked = iter(await services.intake.check(parsed, sender, datetime.now(UTC)))
+    return [Refused.of(i) if isinstance(i, InvalidAlert) else next(checked) for i in items]
+
+
+async def _admit(
+    services: Services, sender: str, outcomes: list[Outcome], results: list[BatchItem | None]
+) -> dict[str, list[tuple[int, Checked]]]:
+    """The checks that need what this gateway knows of earlier alerts, in order (an item may
+    repeat or follow up an earlier one of the batch): refusals go into `results`, the items to
+    write come back by topic. Dictionary lookups, but 10,000 of them: the loop is let go now
+    and then for the urgent posts and consoles it also serves."""
+    t = topics(services.settings)
+    pending: dict[str, list[tuple[int, Checked]]] = {}
+    in_batch: dict[str, str] = {}  # alert_id -> content_hash of the items taken so far
+    rejected: Counter[str] = Counter()
+    for i, outcome in enumerate(outcomes):
+        if i % YIELD_EVERY == YIELD_EVERY - 1:
+            await asyncio.sleep(0)
+        if isinstance(outcome, Checked):
+            try:
+                _check_follow_up(services, sender, outcome, in_batch)
+            except InvalidAlert as exc:
+                outcome = Refused.of(exc)
+        if isinstance(outcome, Refused):
+            if outcome.code != IntakeUnavailable.code:  # ours, not the partner's: no rejection
+                rejected[outcome.code] += 1
+            results[i] = BatchItem(
+                index=i,
+                status=outcome.status,
+                error=outcome.code,
+                detail=outcome.detail,
+                errors=outcome.errors,
+            )
+            continue
+        earlier = in_batch.get(outcome.alert_id)
+        try:
+            prior = _prior(services, outcome)
+            if earlier is not None and earlier != outcome.content_hash:
+                raise Conflict("source_ref appears twice in this batch with different content")
+        except (Conflict, InvalidAlert) as exc:  # InvalidAlert: it was rejected before
+            results[i] = BatchItem(
+                index=i,
+                status=exc.status_code,
+                alert_id=outcome.alert_id,
+                error=exc.code,
+                detail=exc.detail,
+                errors=exc.extra.get("errors"),
+            )
+            continue
+        if prior is not None or earlier is not None:
+            results[i] = BatchItem(index=i, status=202, alert_id=outcome.alert_id, duplicate=True)
+            continue
+        in_batch[outcome.alert_id] = outcome.content_hash
+        topic = t.inbound if outcome.lane == "urgent" else t.inbound_bulk
+        pending.setdefault(topic, []).append((i, outcome))
+    for code, n in rejected.items():
+        metrics.ALERTS_REJECTED.labels(sender, code).inc(n)
+    return pending
+
+
+async def _publish(
+    services: Services,
+    sender: str,
+    pending: dict[str, list[tuple[int, Checked]]],
+    results: list[BatchItem | None],
+) -> None:
+    """Writes each topic's items at once; each item's answer goes into `results`."""
+    accepted: Counter[tuple[Kind, Lane]] = Counter()
+    for topic, entries in pending.items():
+        failures = await services.publisher.send_many(
+            topic,
+            [(item.alert_id.encode(), item.value) for _, item in entries],
+            within=services.settings.batch_produce_timeout_s,
+        )
+        for n, ((i, item), error) in enumerate(zip(entries, failures, strict=True)):
+            if n % YIELD_EVERY == YIELD_EVERY - 1:
+                await asyncio.sleep(0)
+            if error is None:
+                services.hub.note_accepted(item.alert_id, item.value)
+                accepted[item.kind, item.lane] += 1
+                results[i] = BatchItem(index=i, status=202, alert_id=item.alert_id)
+            else:
+                results[i] = BatchItem(
+                    index=i,
+                    status=503,
+                    alert_id=item.alert_id,
+                    error=error.code,
+                    detail=error.detail,
+                )
+    for (kind, lane), n in accepted.items():
+        _count(sender, kind, lane, n)
+
+
+def _prior(services: Services, item: Checked) -> Accepted | None:
     """A retry gets the same answer; reusing a source_ref for other content is a conflict."""
-    prior = services.hub.state(record.alert_id)
+    prior = services.hub.state(item.alert_id)
     if prior is None:
         return None
-    if prior.alert.content_hash != record.content_hash:
+    if prior.alert.content_hash != item.content_hash:
         raise Conflict(
-            f"source_ref {record.body.source_ref!r} was already used for different content",
-            alert_id=record.alert_id,
+            f"source_ref {item.source_ref!r} was already used for different content",
+            alert_id=item.alert_id,
         )
     if prior.status == "rejected":  # the same content would be rejected again
         why = f"this alert was rejected: {prior.reason}"
         raise InvalidAlert(why, errors=[{"field": "body", "message": why, "type": "rejected"}])
     return Accepted(
-        alert_id=record.alert_id,
+        alert_id=item.alert_id,
         status=prior.status,
         lane=prior.alert.lane,
         case_id=prior.alert.case_id,
@@ -291,23 +344,23 @@ def _prior(services: Services, record: AlertRecord) -> Accepted | None:
 
 
 def _check_follow_up(
-    services: Services, record: AlertRecord, in_batch: dict[str, AlertRecord]
+    services: Services, sender: str, item: Checked, in_batch: Mapping[str, str]
 ) -> None:
     """Refuses at once a follow-up that would widen a routed alert's handling.
 
     One whose alert is not routed yet (still in a lane, or earlier in this batch) is checked
     by the stream, which also makes it wait for that alert: never a 422 for a lag.
     """
-    body = record.body
-    if body.references is None:
+    if item.references is None:
         return
-    ref_id = alert_id_for(record.sender, body.references)
+    ref_id = alert_id_for(sender, item.references)
     ref = None if ref_id in in_batch else services.hub.state(ref_id)
     if ref is None or ref.status in ("accepted", "rejected"):
         return
+    body = loads(AlertRecord, item.value).body  # read back only for this rarer case
     handling.of_follow_up(body, ref.alert.body.tlp, [r.agency for r in ref.receipts])
 
 
-def _count(record: AlertRecord) -> None:
-    metrics.ALERTS_ACCEPTED.labels(record.sender, record.body.kind, record.lane).inc()
-    metrics.PARTNER_LAST_SEEN.labels(record.sender).set(time.time())
+def _count(sender: str, kind: Kind, lane: Lane, n: int = 1) -> None:
+    metrics.ALERTS_ACCEPTED.labels(sender, kind, lane).inc(n)
+    metrics.PARTNER_LAST_SEEN.labels(sender).set(time.time())

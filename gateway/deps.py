@@ -13,6 +13,7 @@ from hotline.errors import RateLimited, Unauthorized
 from hotline.settings import Settings, digest
 
 from .hub import Hub
+from .intake_pool import IntakePool
 from .limits import RateLimits
 from .publisher import Publisher
 
@@ -24,6 +25,7 @@ class Services:
     hub: Hub
     partner_limits: RateLimits
     bulk_limits: RateLimits
+    intake: IntakePool  # validates batch posts off the event loop
 
 
 def get_services(request: Request) -> Services:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -20,6 +21,7 @@ from hotline.topics import ensure_topics
 from . import alerts, asyncapi, contract, docs, errors, health, security, ws
 from .deps import Services
 from .hub import Hub
+from .intake_pool import IntakePool
 from .limits import RateLimits
 from .publisher import Publisher
 
@@ -35,15 +37,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         Hub(settings),
         RateLimits(settings.partner_rate_per_s, settings.partner_burst),
         RateLimits(settings.partner_bulk_items_per_s, settings.partner_bulk_burst),
+        IntakePool(settings),
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # What start-up allocated (modules, validators, routes) lives as long as the process:
+        # frozen, it is no longer walked by every full collection, which the allocations of a
+        # batch post trigger, each one a 100 ms pause for the urgent posts and consoles.
+        gc.freeze()
+        services.intake.start()  # in the background: readiness never waits for it
         starter = asyncio.create_task(_connect(services))
         yield
         starter.cancel()
         await services.hub.stop()
         await services.publisher.stop()
+        await services.intake.stop()
 
     app = FastAPI(
         title="Hotline",

@@ -20,7 +20,7 @@ from hotline.settings import digest
 from hotline.topics import topics
 
 from .deps import Services
-from .hub import Backlog, Entry
+from .hub import Backlog, Entry, Feed
 from .limits import TokenBucket
 from .socket_messages import (
     Ack,
@@ -44,8 +44,13 @@ AUTH_TIMEOUT_S = 10.0
 STATE_WAIT_STEPS = 40  # x 50 ms
 SEND_TIMEOUT_S = 10.0  # a client that takes no data for this long is dropped (and resumes)
 RECIPIENT_EVENTS = frozenset({"new", "updated", "cancelled", "corroborated", "escalated"})
-# A console this many events behind (a bulk import outrunning its socket) gets the urgent
-# events among them first; the rest follow in order, in chunks, re-checked for new urgent ones.
+# A console this many events behind (a bulk import outrunning its socket, a long resume) gets
+# the urgent events among them first; the rest follow in order, in chunks, and between chunks
+# the events that arrived meanwhile are looked at for urgent ones too. Behind a shorter queue
+# an urgent event simply waits its turn: at most AHEAD_AFTER sends, plus the rest of the
+# chunk under way when it arrived, each a small frame handed to the socket: a millisecond or
+# two in all. Sending it ahead would save no more than that, and would cost it its cursor.
+# (A socket whose buffer is full holds up the urgent event ahead or not: TCP is one stream.)
 AHEAD_AFTER = 20
 CHUNK = 20
 
@@ -60,6 +65,7 @@ class Connection:
         self._lock = asyncio.Lock()
         self.last_cursor: int | None = None
         self.ahead: set[int] = set()  # offsets already sent ahead of older events
+        self.scanned = -1  # the feed's offsets up to here were looked at for urgent events
 
     def wake(self) -> None:
         self.woken.set()
@@ -87,24 +93,41 @@ class Connection:
             self._pushed(entry)
         self.last_cursor = entry.offset
 
-    async def send_backlog(self, entries: list[Entry], *, live: bool = False) -> None:
-        """In order, except that a long backlog's urgent events go out first.
+    async def send_backlog(self, entries: list[Entry], feed: Feed) -> None:
+        """In order, except that urgent events go out ahead of a long queue.
 
-        `live`: stop early (leaving `woken` set) when newer events arrive meanwhile, so
-        the caller comes back with them and sends their urgent ones ahead too.
+        Between chunks, the events `feed` took meanwhile (`woken` is set) are looked at: behind
+        more than AHEAD_AFTER queued ones, their urgent events go out at once. The rest are the
+        caller's to send next: `woken` stays set, so it comes back for them.
         """
+        if not entries:
+            return
+        self.scanned = max(self.scanned, entries[-1].offset)
         if len(entries) > AHEAD_AFTER:
-            cursor = -1 if self.last_cursor is None else self.last_cursor
-            for entry in entries:
-                if entry.urgent and entry.offset > cursor and entry.offset not in self.ahead:
-                    await self._send(entry.ahead_payload().decode())
-                    self.ahead.add(entry.offset)
-                    self._pushed(entry)
+            await self._send_ahead(entries)
         for i in range(0, len(entries), CHUNK):
-            if live and i and self.woken.is_set() and len(entries) - i > AHEAD_AFTER:
-                return
+            if i and self.woken.is_set():
+                await self._send_arrivals_ahead(feed, queued=len(entries) - i)
             for entry in entries[i : i + CHUNK]:
                 await self.send_entry(entry)
+
+    async def _send_arrivals_ahead(self, feed: Feed, queued: int) -> None:
+        """Urgent events that arrived after the ones queued, ahead of them if they are many;
+        each arrival is looked at once (the ring is read from its end, up to `scanned`)."""
+        arrived = feed.after(self.scanned)
+        if not arrived:
+            return
+        self.scanned = arrived[-1].offset
+        if queued + len(arrived) > AHEAD_AFTER:
+            await self._send_ahead(arrived)
+
+    async def _send_ahead(self, entries: list[Entry]) -> None:
+        cursor = -1 if self.last_cursor is None else self.last_cursor
+        for entry in entries:
+            if entry.urgent and entry.offset > cursor and entry.offset not in self.ahead:
+                await self._send(entry.ahead_payload().decode())
+                self.ahead.add(entry.offset)
+                self._pushed(entry)
 
     def _pushed(self, entry: Entry) -> None:
         metrics.CONSOLE_PUSHED.labels(self.agency, entry.event).inc()
@@ -184,7 +207,7 @@ async def _pump(conn: Connection, services: Services, backlog: Backlog) -> None:
                 metrics.CONSOLE_SLOW_CLOSED.labels(conn.agency).inc()
                 await conn.close(Close.TRY_AGAIN, "console fell behind; resume from your cursor")
                 return
-            await conn.send_backlog(feed.after(cursor), live=True)
+            await conn.send_backlog(feed.after(cursor), feed)
     except (TimeoutError, KafkaError):
         # A stuck client, or history unreadable right now: it reconnects and resumes.
         metrics.CONSOLE_SLOW_CLOSED.labels(conn.agency).inc()
@@ -197,7 +220,10 @@ async def _replay(conn: Connection, services: Services, backlog: Backlog) -> Non
         entries = await services.hub.read_range(conn.agency, *backlog.gap)
     gap_ids = {e.event_id for e in entries}
     entries += [e for e in backlog.entries if e.event_id not in gap_ids]
-    await conn.send_backlog(entries)
+    # Live events start after the backlog's position; an urgent one arriving during a long
+    # replay goes ahead of what the replay still owes, as in the live loop.
+    conn.scanned = backlog.position
+    await conn.send_backlog(entries, services.hub.feeds[conn.agency])
     # Older events outside a fresh sign-in's window are deliberately not sent.
     conn.last_cursor = max(
         conn.last_cursor if conn.last_cursor is not None else -1, backlog.position

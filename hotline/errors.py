@@ -70,3 +70,11 @@ class KafkaUnavailable(HotlineError):
     status_code = 503
     code = "kafka_unavailable"
     retriable = True
+
+
+class IntakeUnavailable(HotlineError):
+    """The gateway's batch validators could not run (a worker process died): retry later."""
+
+    status_code = 503
+    code = "intake_unavailable"
+    retriable = True

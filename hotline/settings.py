@@ -130,6 +130,9 @@ class Settings(BaseSettings):
     # an import never starves the gateway's urgent path or its consoles of CPU.
     partner_bulk_items_per_s: float = Field(default=2_000.0, gt=0)
     partner_bulk_burst: int = Field(default=10_000, ge=1)
+    # Worker processes that validate and enrich batch posts, off the event loop that answers
+    # urgent posts and feeds consoles. One by default: on two cores the loop keeps the other.
+    intake_processes: int = Field(default=1, ge=1)
     console_rate_per_s: float = Field(default=20.0, gt=0)
     console_burst: int = Field(default=40, ge=1)
 

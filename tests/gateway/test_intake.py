@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -100,12 +100,14 @@ class Written:
 
 
 @pytest.fixture
-def client() -> tuple[TestClient, Written]:
-    # Without `with`, TestClient runs no lifespan: the app never tries to reach Kafka.
+def client() -> Iterator[tuple[TestClient, Written]]:
+    # Without `with`, TestClient runs no lifespan: the app never tries to reach Kafka. Its
+    # intake workers start with the first batch; they are stopped here.
     app = create_app(Settings())
     written = Written()
     app.state.services.publisher.send_many = written
-    return TestClient(app, raise_server_exceptions=False), written
+    yield TestClient(app, raise_server_exceptions=False), written
+    app.state.services.intake.close()
 
 
 AUTH = {"Authorization": f"Bearer demo-partner-{SENDER}"}
