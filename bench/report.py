@@ -390,6 +390,27 @@ def _memory(doc: dict[str, Any]) -> str:
     return out
 
 
+def _restart(doc: dict[str, Any]) -> str:
+    r = doc.get("restart")
+    if not r:
+        return "Not measured in this run."
+    return _table(
+        ["cases held", "start to ready, s", "start to urgent alert on socket, s", "replayed"],
+        [
+            [
+                r.get("cases"),
+                r.get("worker_ready_s"),
+                r.get("restart_to_urgent_delivery_s"),
+                r.get("changelog_records_replayed"),
+            ]
+        ],
+    ) + (
+        "\n\nThe urgent alert is posted right after the new worker process is started (the"
+        ' gateway accepts it meanwhile); "replayed" is the changelog records the restarted'
+        " worker read back into its tables."
+    )
+
+
 def _hotspots(doc: dict[str, Any]) -> str:
     parts = []
     spy = _g(doc, "profile", "py_spy")
@@ -522,6 +543,7 @@ def results_block(path: Path, doc: dict[str, Any]) -> str:
         + _latency(doc),
         "### Fan-out\n\n" + _fanout(doc),
         "### Memory\n\n" + _memory(doc),
+        "### Restart (worker SIGKILLed holding every case so far)\n\n" + _restart(doc),
         "### Hot spots\n\n" + _hotspots(doc),
     ]
     if errors:
@@ -545,6 +567,8 @@ _KEY_METRICS: tuple[tuple[str, tuple[str | int, ...]], ...] = (
     ("fan-out time to all (worst round), ms", ("fanout", "time_to_all_ms", "max")),
     ("worker RSS after M cases, MiB", ("memory", "worker_rss_mib")),
     ("worker bytes per case", ("memory", "bytes_per_case")),
+    ("worker restart to urgent delivery, s", ("restart", "restart_to_urgent_delivery_s")),
+    ("gateway RSS at end, MiB", ("gateway", "rss_mib_at_end")),
 )
 
 

@@ -146,24 +146,34 @@ class Stack:
         self.broker.start()
         self.broker.wait_ready()
 
-    def start_worker(self, timeout: float = 120.0) -> float:
-        """Starts the worker; returns seconds until it owns the stream's partition."""
+    def spawn_worker(self) -> None:
+        """Starts the worker and returns at once (from the main thread: see bench.__main__)."""
         (self.workdir / "data").mkdir(parents=True, exist_ok=True)  # Faust makes only its leaf
-        started = time.monotonic()
         self.worker = spawn(
             python_module("bench.component", "worker"),
             env={**self.env(), **self.worker_env},
             cwd=self.workdir,
             log=self.workdir / "worker.log",
         )
+
+    def worker_ready(self) -> bool:
+        """Whether the worker owns the stream's partition; raises if it has exited."""
+        assert self.worker is not None
+        if self.worker.poll() is not None:
+            raise RuntimeError(f"worker exited:\n{tail(self.workdir / 'worker.log')}")
+        with contextlib.suppress(httpx.HTTPError, ValueError):
+            r = httpx.get(f"http://127.0.0.1:{self.worker_port}/readyz", timeout=1.0)
+            return bool(r.status_code == 200 and r.json().get("active"))
+        return False
+
+    def start_worker(self, timeout: float = 120.0) -> float:
+        """Starts the worker; returns seconds until it owns the stream's partition."""
+        started = time.monotonic()
+        self.spawn_worker()
         deadline = started + timeout
         while time.monotonic() < deadline:
-            if self.worker.poll() is not None:
-                raise RuntimeError(f"worker exited:\n{tail(self.workdir / 'worker.log')}")
-            with contextlib.suppress(httpx.HTTPError, ValueError):
-                r = httpx.get(f"http://127.0.0.1:{self.worker_port}/readyz", timeout=1.0)
-                if r.status_code == 200 and r.json().get("active"):
-                    return time.monotonic() - started
+            if self.worker_ready():
+                return time.monotonic() - started
             time.sleep(0.3)
         raise RuntimeError(
             f"worker not ready in {timeout:.0f}s:\n{tail(self.workdir / 'worker.log')}"
