@@ -294,10 +294,10 @@ async def _restart(stack: Stack, number: str, tag: str) -> dict[str, Any]:
             r = await http.post("/v1/alerts", json=urgent_body(tag, number), headers=headers)
         r.raise_for_status()
         ready_s = None
-        while not arrival.done() and time.monotonic() - started < 600:
+        while (ready_s is None or not arrival.done()) and time.monotonic() - started < 600:
             if ready_s is None and await asyncio.to_thread(stack.worker_ready):
                 ready_s = time.monotonic() - started
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(0.1)
         received = await asyncio.wait_for(arrival, 1.0)
     async with httpx.AsyncClient(timeout=10.0) as http:
         text = (await http.get(f"http://127.0.0.1:{stack.worker_port}/metrics")).text
