@@ -37,6 +37,7 @@ from typing import Any
 
 import httpx
 import orjson
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench import fanout, hotspots, latency, report, throughput
 from bench.console import Console
@@ -302,9 +303,10 @@ async def _restart(stack: Stack, number: str, tag: str) -> dict[str, Any]:
     async with httpx.AsyncClient(timeout=10.0) as http:
         text = (await http.get(f"http://127.0.0.1:{stack.worker_port}/metrics")).text
     replayed = sum(
-        float(line.rsplit(" ", 1)[1])
-        for line in text.splitlines()
-        if line.startswith("hotline_worker_changelog_replayed_total{")
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "hotline_worker_changelog_replayed_total"
     )
     return {
         "restart_to_urgent_delivery_s": round(received - started, 2),

@@ -11,12 +11,12 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from prometheus_client.parser import text_string_to_metric_families
 
 from hotline.codec import dumps
 from hotline.models import AlertRecord
 
 from .stack import Stack, console
+from .test_metrics import samples
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -199,13 +199,9 @@ def replayed(stack: Stack) -> float:
 
 
 def worker_metric(stack: Stack, name: str) -> float:
+    """Sum of `name` over its labels; 0 while no sample exists (a counter never increased)."""
     text = httpx.get(f"http://127.0.0.1:{stack.worker_port}/metrics", timeout=10).text
-    return sum(
-        s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-        if s.name == name
-    )
+    return sum(v for (sample, _), v in samples(text).items() if sample == name)
 
 
 async def test_a_restarted_gateway_resumes_its_alert_states_from_disk(crash_stack: Stack) -> None:
