@@ -28,6 +28,7 @@ from hotline.models import (
     AlertRecord,
     AlertState,
     CaseRecord,
+    Enrichment,
     EventName,
     Receipt,
     Report,
@@ -73,6 +74,22 @@ class State:
         ]
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """An alert its lane admitted: checked, enriched and addressed; what matching needs."""
+
+    record: AlertRecord
+    enrichment: Enrichment
+    handling: Handling
+    targets: list[str]  # the agencies it is routed to
+    ref: AlertState | None = None  # a follow-up's alert, as the lane holds it
+
+
+@dataclass(frozen=True, slots=True)
+class Matched:
+    case: CaseRecord  # with the alert's report in it
+
+
 ESCALATED = "escalated"
 
 
@@ -98,6 +115,18 @@ class Processor:
         return outs
 
     def _submit(self, record: AlertRecord, st: State, now: datetime) -> list[Out]:
+        admitted = self.admit(record, st, now)
+        if not isinstance(admitted, Prepared):
+            return admitted
+        return self.deliver(admitted, self.match(admitted, st.cases, now), st, now)
+
+    # The three stages of a submission. Each reads and writes only its own tables: `admit` and
+    # `deliver` the lane's (alerts, parked, escalations), `match` the case index. A record
+    # replayed after a crash goes through all three again and yields the same result.
+
+    def admit(self, record: AlertRecord, st: State, now: datetime) -> Prepared | list[Out]:
+        """Checks, enriches and addresses the record; or what it ends in here (a retry
+        dropped, a rejection, a follow-up parked until its alert comes)."""
         seen, _ = dedupe.check(record, st.alerts)
         if seen is dedupe.Seen.RETRY:
             metrics.DUPLICATES.labels(record.body.kind).inc()
@@ -126,26 +155,33 @@ class Processor:
             )
         except InvalidAlert as exc:
             return self._reject(record, st, now, exc.detail)
-
         targets = route.recipients(self.settings, record.sender, body.kind, handling)
-        outs: list[Out] = []
-        if ref is None:
+        return Prepared(record, enrichment, handling, targets, ref)
+
+    def match(self, p: Prepared, t: cases.CaseTables, now: datetime) -> Matched:
+        """The case the alert belongs to, with its report added (opened if none is open)."""
+        if p.ref is None:
             joined = cases.join(
-                st.cases,
-                record,
-                enrichment,
+                t,
+                p.record,
+                p.enrichment,
                 now,
                 self.ttl,
-                audience=targets,
+                audience=p.targets,
                 key=self.settings.id_key,
             )
-            case = joined.case
             if joined.corroborated:
-                metrics.CORROBORATIONS.labels(body.kind).inc()
-        else:
-            case = self._follow_up(st, ref, record, now, targets)
+                metrics.CORROBORATIONS.labels(p.record.body.kind).inc()
+            return Matched(joined.case)
+        return Matched(self._follow_up(t, p, now))
+
+    def deliver(self, p: Prepared, m: Matched, st: State, now: datetime) -> list[Out]:
+        """Stores the alert's state and tells each recipient (and an urgent alert's sender)."""
+        record, body, case, targets = p.record, p.record.body, m.case, p.targets
+        outs: list[Out] = []
+        if p.ref is not None:
             ref_status = "cancelled" if body.msg_type == "cancel" else "updated"
-            ref = ref.model_copy(update={"status": ref_status, "updated_at": now})
+            ref = p.ref.model_copy(update={"status": ref_status, "updated_at": now})
             if body.msg_type == "cancel":
                 for r in ref.receipts:
                     st.escalations.pop(f"{ref.alert.alert_id}|{r.agency}", None)
@@ -154,8 +190,8 @@ class Processor:
         processed = record.model_copy(
             update={
                 "case_id": case.case_id,
-                "enrichment": enrichment,
-                "body": _handled(body, handling),
+                "enrichment": p.enrichment,
+                "body": _handled(body, p.handling),
             }
         )
         receipts = [Receipt(agency=a, delivered_at=now) for a in targets]
@@ -232,31 +268,31 @@ class Processor:
                 outs += self._reject(record, st, now, why)
         return outs
 
-    def _follow_up(
-        self, st: State, ref: AlertState, record: AlertRecord, now: datetime, targets: list[str]
-    ) -> CaseRecord:
-        case_id = ref.alert.case_id
-        case = cases.get(st.cases, case_id) if case_id else None
+    def _follow_up(self, t: cases.CaseTables, p: Prepared, now: datetime) -> CaseRecord:
+        assert p.ref is not None
+        record = p.record
+        case_id = p.ref.alert.case_id
+        case = cases.get(t, case_id) if case_id else None
         if case is None:  # the referenced alert's case has gone: open a case anew
             return cases.join(
-                st.cases,
+                t,
                 record,
-                enrich(record.body, self.settings.agency(record.sender).country),
+                p.enrichment,
                 now,
                 self.ttl,
-                audience=targets,
+                audience=p.targets,
                 key=self.settings.id_key,
             ).case
         report = Report(
             alert_id=record.alert_id,
             sender=record.sender,
-            audience=[record.sender, *targets],
+            audience=[record.sender, *p.targets],
             at=now,
         )
         case = cases.add_report(case, report, now)
         if record.body.msg_type == "cancel" and {r.sender for r in case.reports} == {record.sender}:
             case = case.model_copy(update={"state": "cancelled"})  # only a sole reporter closes
-        cases.put(st.cases, case)
+        cases.put(t, case)
         return case
 
     def _reject(
