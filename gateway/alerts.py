@@ -107,10 +107,11 @@ async def post_alert(request: Request, sender: Partner, services: ServicesDep) -
     if prior is not None:
         return prior
     _check_follow_up(services, sender, item, {})
+    lane = _lane(services, sender, item, {})
     await services.publisher.send(
-        topics(services.settings).inbound, item.alert_id.encode(), item.value
+        topics(services.settings).inbound_of(lane), item.alert_id.encode(), item.value
     )
-    services.hub.note_accepted(item.alert_id, item.value)
+    services.hub.note_accepted(item.alert_id, item.value, lane)
     _count(sender, item.kind, item.lane)
     log.info("alert accepted", extra={"alert_id": item.alert_id, "sender": sender})
     return Accepted(alert_id=item.alert_id, lane=item.lane)
@@ -242,6 +243,7 @@ async def _admit(
     t = topics(services.settings)
     pending: dict[str, list[tuple[int, Checked]]] = {}
     in_batch: dict[str, str] = {}  # alert_id -> content_hash of the items taken so far
+    lanes: dict[str, Lane] = {}  # alert_id -> the lane it is written to
     rejected: Counter[str] = Counter()
     for i, outcome in enumerate(outcomes):
         if i % YIELD_EVERY == YIELD_EVERY - 1:
@@ -281,8 +283,9 @@ async def _admit(
             results[i] = BatchItem(index=i, status=202, alert_id=outcome.alert_id, duplicate=True)
             continue
         in_batch[outcome.alert_id] = outcome.content_hash
-        topic = t.inbound if outcome.lane == "urgent" else t.inbound_bulk
-        pending.setdefault(topic, []).append((i, outcome))
+        lane = _lane(services, sender, outcome, lanes)
+        lanes[outcome.alert_id] = lane
+        pending.setdefault(t.inbound_of(lane), []).append((i, outcome))
     for code, n in rejected.items():
         metrics.ALERTS_REJECTED.labels(sender, code).inc(n)
     return pending
@@ -296,7 +299,9 @@ async def _publish(
 ) -> None:
     """Writes each topic's items at once; each item's answer goes into `results`."""
     accepted: Counter[tuple[Kind, Lane]] = Counter()
+    t = topics(services.settings)
     for topic, entries in pending.items():
+        lane: Lane = "bulk" if topic == t.inbound_bulk else "urgent"
         failures = await services.publisher.send_many(
             topic,
             [(item.alert_id.encode(), item.value) for _, item in entries],
@@ -306,7 +311,7 @@ async def _publish(
             if n % YIELD_EVERY == YIELD_EVERY - 1:
                 await asyncio.sleep(0)
             if error is None:
-                services.hub.note_accepted(item.alert_id, item.value)
+                services.hub.note_accepted(item.alert_id, item.value, lane)
                 accepted[item.kind, item.lane] += 1
                 results[i] = BatchItem(index=i, status=202, alert_id=item.alert_id)
             else:
@@ -359,6 +364,17 @@ def _check_follow_up(
         return
     body = loads(AlertRecord, item.value).body  # read back only for this rarer case
     handling.of_follow_up(body, ref.alert.body.tlp, [r.agency for r in ref.receipts])
+
+
+def _lane(services: Services, sender: str, item: Checked, in_batch: Mapping[str, Lane]) -> Lane:
+    """The lane the alert is written to: its urgency's, except that a follow-up goes to the
+    lane that holds the alert it references (that lane alone knows it and its recipients)."""
+    if item.references is not None:
+        ref_id = alert_id_for(sender, item.references)
+        held = in_batch.get(ref_id) or services.hub.lane_of(ref_id)
+        if held is not None:
+            return held
+    return item.lane
 
 
 def _count(sender: str, kind: Kind, lane: Lane, n: int = 1) -> None:

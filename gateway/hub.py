@@ -24,11 +24,11 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from hotline import metrics
 from hotline.codec import loads
-from hotline.models import AlertRecord, AlertState
+from hotline.models import AlertRecord, AlertState, Lane
 from hotline.settings import Settings
 from hotline.topics import topics
 
-from .states import AlertStates
+from .states import AlertStates, LaneStates
 
 log = logging.getLogger("hotline.gateway")
 
@@ -132,14 +132,15 @@ class Hub:
         t = topics(settings)
         self.feeds = {a: Feed(t.deliveries(a), settings.console_ring) for a in settings.agency_ids}
         self._by_topic = {f.topic: (a, f) for a, f in self.feeds.items()}
-        self._state_topic = t.alert_state
-        # alert_id -> AlertState JSON: the compacted topic, on disk with an LRU in front
-        self.states = AlertStates(settings.gateway_state_cache)
-        self._states_path = (
-            settings.data_dir / "gateway" / str(settings.gateway_port) / self._state_topic
+        # alert_id -> AlertState JSON: the compacted topics, on disk with an LRU in front
+        self.states = LaneStates(
+            {topic: AlertStates(settings.gateway_state_cache) for topic in t.states().values()}
         )
+        self._lanes = t.states()
+        self._states_dir = settings.data_dir / "gateway" / str(settings.gateway_port)
         # alert_id -> AlertRecord JSON: written by this gateway, not yet processed by the stream
         self.accepted: dict[str, bytes] = {}
+        self._accepted_lane: dict[str, Lane] = {}  # the lane it was written to, if not its own
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
         # topic -> end offset at start-up not read yet: until then states and feeds are stale
@@ -165,8 +166,8 @@ class Hub:
         )
         await consumer.start()
         tps = [TopicPartition(f.topic, 0) for f in self.feeds.values()]
-        state_tp = TopicPartition(self._state_topic, 0)
-        consumer.assign([*tps, state_tp])
+        state_tps = [TopicPartition(topic, 0) for topic in self.states.by_topic]
+        consumer.assign([*tps, *state_tps])
         ends = await consumer.end_offsets(tps)
         begins = await consumer.beginning_offsets(tps)
         targets: dict[str, int] = {}
@@ -176,17 +177,20 @@ class Hub:
             self._by_topic[tp.topic][1].covered_from = start
             if ends[tp] > start:
                 targets[tp.topic] = ends[tp]
-        state_begin = (await consumer.beginning_offsets([state_tp]))[state_tp]
-        state_end = (await consumer.end_offsets([state_tp]))[state_tp]
-        resume = self.states.open(self._states_path)
-        if resume is None or not state_begin <= resume <= state_end:
-            if resume is not None:  # the topic holds less than the store read: not the same
-                log.warning("alert-state store does not match its topic; reading it anew")
-                self.states.reset(self._states_path)
-            resume = state_begin
-        consumer.seek(state_tp, resume)
-        if state_end > resume:
-            targets[self._state_topic] = state_end
+        state_begins = await consumer.beginning_offsets(state_tps)
+        state_ends = await consumer.end_offsets(state_tps)
+        for state_tp in state_tps:
+            store, path = self.states.by_topic[state_tp.topic], self._states_dir / state_tp.topic
+            begin, end = state_begins[state_tp], state_ends[state_tp]
+            resume = store.open(path)
+            if resume is None or not begin <= resume <= end:
+                if resume is not None:  # the topic holds less than the store read: not the same
+                    log.warning("alert-state store does not match its topic; reading it anew")
+                    store.reset(path)
+                resume = begin
+            consumer.seek(state_tp, resume)
+            if end > resume:
+                targets[state_tp.topic] = end
         self._catching_up = targets
         self._consumer = consumer
         self._task = asyncio.create_task(self._run(consumer), name="delivery-consumer")
@@ -212,22 +216,41 @@ class Hub:
                 target = self._catching_up.get(tp.topic)
                 if target is not None and records and records[-1].offset + 1 >= target:
                     del self._catching_up[tp.topic]
-                if tp.topic == self._state_topic:
+                store = self.states.by_topic.get(tp.topic)
+                if store is not None:
                     if records:
                         updates = [(r.key.decode(), r.value) for r in records]
                         for key, _ in updates:
                             self.accepted.pop(key, None)
-                        self.states.apply(updates, records[-1].offset + 1)
+                            self._accepted_lane.pop(key, None)
+                        store.apply(updates, records[-1].offset + 1)
                     continue
                 agency, feed = self._by_topic[tp.topic]
                 self._dispatch(agency, feed, ((r.offset, r.value) for r in records))
 
-    def note_accepted(self, alert_id: str, record: bytes) -> None:
-        """Kafka holds the alert: until the stream has processed it, it reads as accepted."""
+    def note_accepted(self, alert_id: str, record: bytes, lane: Lane | None = None) -> None:
+        """Kafka holds the alert: until the stream has processed it, it reads as accepted.
+
+        `lane`: the lane it was written to, when not the one its urgency gives (a follow-up
+        goes to the lane of the alert it references)."""
         if alert_id not in self.states:
             self.accepted[alert_id] = record
+            if lane is not None:
+                self._accepted_lane[alert_id] = lane
             if len(self.accepted) > ACCEPTED_CAP:
-                del self.accepted[next(iter(self.accepted))]
+                oldest = next(iter(self.accepted))
+                del self.accepted[oldest]
+                self._accepted_lane.pop(oldest, None)
+
+    def lane_of(self, alert_id: str) -> Lane | None:
+        """The lane that holds the alert (it processes its follow-ups and acknowledgements)."""
+        for lane, topic in self._lanes.items():
+            if alert_id in self.states.by_topic[topic]:
+                return lane
+        if alert_id in self._accepted_lane:
+            return self._accepted_lane[alert_id]
+        accepted = self.accepted.get(alert_id)
+        return None if accepted is None else loads(AlertRecord, accepted).lane
 
     def state(self, alert_id: str) -> AlertState | None:
         """The stored state of an alert (internal: pass it through need_to_know)."""

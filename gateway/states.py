@@ -95,3 +95,30 @@ class AlertStates:
     @property
     def cached(self) -> int:
         return len(self._cache)
+
+
+class LaneStates:
+    """Both lanes' alert-state topics, read as one: each lane writes its alerts' states."""
+
+    def __init__(self, stores: dict[str, AlertStates]) -> None:
+        self.by_topic = stores
+
+    def get(self, alert_id: str) -> bytes | None:
+        # An alert is on one lane's topic, unless a retry crossed lanes before the first copy
+        # was processed; both copies then hold the same alert, the urgent lane's is read.
+        for store in self.by_topic.values():
+            raw = store.get(alert_id)
+            if raw is not None:
+                return raw
+        return None
+
+    def __contains__(self, alert_id: str) -> bool:
+        return self.get(alert_id) is not None
+
+    def close(self) -> None:
+        for store in self.by_topic.values():
+            store.close()
+
+    @property
+    def cached(self) -> int:
+        return sum(s.cached for s in self.by_topic.values())

@@ -280,8 +280,10 @@ async def _ack(conn: Connection, services: Services, msg: Ack) -> None:
         at=datetime.now(UTC),
     )
     try:
+        # To the lane that holds the alert: it alone can record the acknowledgement.
+        lane = services.hub.lane_of(cmd.alert_id) or "urgent"
         await services.publisher.send(
-            topics(services.settings).acks, cmd.alert_id.encode(), dumps(cmd)
+            topics(services.settings).acks_of(lane), cmd.alert_id.encode(), dumps(cmd)
         )
     except KafkaUnavailable as exc:
         await _error(conn, "kafka_unavailable", exc.detail, alert_id)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import os
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -90,14 +92,28 @@ def kafka(
     raise typer.Exit(code)
 
 
+class LaneChoice(StrEnum):
+    urgent = "urgent"
+    bulk = "bulk"
+
+
 @cli.command()
-def worker() -> None:
+def worker(
+    lane: Annotated[
+        LaneChoice | None,
+        typer.Option(
+            help="Run one lane only (urgent: urgent alerts, acknowledgements, escalations and "
+            "the case index; bulk: imports). Default: both, in this one process."
+        ),
+    ] = None,
+) -> None:
     """Run one Faust stream worker against the configured broker."""
     from aiokafka.errors import KafkaError
 
     from hotline import logs
+    from hotline.models import Lane
     from hotline.topics import ensure_topics_with_retry
-    from streams.app import create_app
+    from streams.app import LANES, create_app
     from streams.runner import Worker
 
     settings = Settings()
@@ -109,7 +125,10 @@ def worker() -> None:
             f"Kafka at {settings.kafka_bootstrap} did not answer ({exc})", ExitCode.UNAVAILABLE
         ) from None
     asyncio.set_event_loop(asyncio.new_event_loop())
-    app = create_app(settings)
+    lanes: tuple[Lane, ...] = LANES if lane is None else ("urgent" if lane == "urgent" else "bulk",)
+    if lanes == ("bulk",) and settings.bulk_lane_nice:
+        os.nice(settings.bulk_lane_nice)
+    app = create_app(settings, lanes)
     Path(app.conf.datadir).parent.mkdir(parents=True, exist_ok=True)  # Faust makes only the last
     Worker(
         app,

@@ -65,7 +65,8 @@ CHANGELOG_REPLAYED = Counter(
     ["table"],
 )
 WORKER_ACTIVE = Gauge(
-    "hotline_worker_active", "1 on the worker that owns the stream's partition, 0 on a standby."
+    "hotline_worker_active",
+    "1 on the worker that owns the urgent lane's partition; 0 on a standby and a bulk-only worker.",
 )
 ACK_LATENCY = Histogram(
     "hotline_ack_latency_seconds",

@@ -149,15 +149,23 @@ def run_all(settings: Settings, *, demo: bool) -> int:
         broker.start()
         broker.wait_ready()
         env = {**os.environ, "HOTLINE_KAFKA_BOOTSTRAP": broker.bootstrap}
-        _say("Starting worker and gateway …")
-        children.append(spawn(hotline_cmd("worker"), env, logs / "worker.log"))
+        _say("Starting the urgent and bulk lanes and the gateway …")
+        # Each lane in its own process: an import saturating the bulk lane (at a lower CPU
+        # priority) never holds up an urgent alert. The urgent lane keeps the worker's port.
+        ports = {"urgent": settings.worker_port, "bulk": settings.worker_port + 1}
+        for lane, port in ports.items():
+            lane_env = {**env, "HOTLINE_WORKER_PORT": str(port)}
+            cmd = hotline_cmd("worker", "--lane", lane)
+            children.append(spawn(cmd, lane_env, logs / f"worker-{lane}.log"))
         children.append(spawn(hotline_cmd("gateway"), env, logs / "gateway.log"))
+        essential = list(children)
         wait_ready(url, children)
-        wait_worker(settings.worker_port, children)
+        for port in ports.values():
+            wait_worker(port, children)
         _say(_banner(settings, url, logs))
         if demo:
             children.append(spawn(hotline_cmd("demo", "--url", url), env, None))
-        while all(p.poll() is None for p in children[:2]) and broker.is_running():
+        while all(p.poll() is None for p in essential) and broker.is_running():
             time.sleep(0.5)
         _say(f"A component stopped unexpectedly; see {logs}/ and {broker.log_path}", err=True)
         return 1

@@ -10,6 +10,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay
 
+from hotline.models import Lane
 from hotline.retry import backoff
 from hotline.settings import Settings
 
@@ -40,12 +41,40 @@ class Topics:
         return f"{self.prefix}.acks"
 
     @property
+    def acks_bulk(self) -> str:
+        return f"{self.prefix}.acks.bulk"
+
+    @property
+    def match_bulk(self) -> str:
+        """Bulk alerts the bulk lane admitted, in batches, for the case index to match."""
+        return f"{self.prefix}.match.bulk"
+
+    @property
+    def matched_bulk(self) -> str:
+        """The case index's answers to match.bulk, back to the bulk lane."""
+        return f"{self.prefix}.matched.bulk"
+
+    @property
     def dead_letter(self) -> str:
         return f"{self.prefix}.dead-letter"
 
     @property
     def alert_state(self) -> str:
         return f"{self.prefix}.alert-state"
+
+    @property
+    def alert_state_bulk(self) -> str:
+        return f"{self.prefix}.alert-state.bulk"
+
+    def states(self) -> dict[Lane, str]:
+        """Every alert's state is on one of these, written by the lane that holds it."""
+        return {"urgent": self.alert_state, "bulk": self.alert_state_bulk}
+
+    def inbound_of(self, lane: Lane) -> str:
+        return self.inbound if lane == "urgent" else self.inbound_bulk
+
+    def acks_of(self, lane: Lane) -> str:
+        return self.acks if lane == "urgent" else self.acks_bulk
 
     def deliveries(self, agency: str) -> str:
         return f"{self.prefix}.deliveries.{agency}"
@@ -63,13 +92,19 @@ def specs(settings: Settings) -> list[TopicSpec]:
         "max.message.bytes": str(settings.max_record_bytes + RECORD_OVERHEAD),
     }
     # Matching needs the whole case index in one place, so the stream's inputs have one
-    # partition (see docs/architecture.md); the bulk lane is separate so urgent alerts never
-    # queue behind an import.
+    # partition (see docs/architecture.md); each lane has its own topics and its own process
+    # so urgent alerts never queue behind an import.
+    bulk = {**durable, "retention.ms": str(3 * 24 * 3600 * 1000)}
+    compact = {**durable, "cleanup.policy": "compact"}
     out = [
         TopicSpec(t.inbound, 1, {**durable, "retention.ms": str(7 * 24 * 3600 * 1000)}),
-        TopicSpec(t.inbound_bulk, 1, {**durable, "retention.ms": str(3 * 24 * 3600 * 1000)}),
+        TopicSpec(t.inbound_bulk, 1, bulk),
         TopicSpec(t.acks, 1, durable),
-        TopicSpec(t.alert_state, 1, {**durable, "cleanup.policy": "compact"}),
+        TopicSpec(t.acks_bulk, 1, durable),
+        TopicSpec(t.match_bulk, 1, bulk),
+        TopicSpec(t.matched_bulk, 1, bulk),
+        TopicSpec(t.alert_state, 1, compact),
+        TopicSpec(t.alert_state_bulk, 1, compact),
         TopicSpec(t.dead_letter, 1, {**durable, "retention.ms": str(30 * 24 * 3600 * 1000)}),
     ]
     # One single-partition topic per agency: its offset is the console cursor, and a broker

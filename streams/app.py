@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Collection, Iterable
 from typing import Any
 
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
 
+from hotline.models import Lane
 from hotline.settings import Settings
 from hotline.topics import topics
 from streams import tables
@@ -15,10 +17,13 @@ from streams.cases import CaseTables
 from streams.process import State
 from streams.staged import Staged
 
+LANES: tuple[Lane, ...] = ("urgent", "bulk")
 
-def create_app(settings: Settings) -> faust.App:
+
+def create_app(settings: Settings, lanes: Collection[Lane] = LANES) -> faust.App:
+    """A worker running `lanes`: both (a small deployment) or one, in its own process."""
     app = faust.App(
-        settings.worker_id,
+        app_id(settings, lanes),
         broker=f"kafka://{settings.kafka_bootstrap}",
         store=settings.worker_store,
         autodiscover=False,
@@ -50,42 +55,56 @@ def create_app(settings: Settings) -> faust.App:
         # partitions back the moment it rejoins, instead of waiting out the session of the
         # process it replaces. The cost: a cleanly stopped worker does not leave the group,
         # so a standby takes over only after the session timeout, as after a crash.
-        consumer_group_instance_id=instance_id(settings),
+        consumer_group_instance_id=instance_id(settings, lanes),
     )
     setup_prometheus_sensors(app, name_prefix="hotline_worker")
-    state = State(
-        # The compacted alert-state topic is this table's changelog: GET and the consoles
-        # read the same record recovery does, written once.
-        alerts=Staged(
-            tables.table(app, "alerts", partitions=1, changelog=topics(settings).alert_state)
-        ),
-        cases=CaseTables(
-            cases=_table(app, "cases"),
-            fingerprints=_table(app, "fingerprints"),
-            persons=_table(app, "persons"),
-            links=_table(app, "links"),
-        ),
-        escalations=_table(app, "escalations"),
-        parked=_table(app, "parked"),
-    )
+    t = topics(settings)
+    states: dict[Lane, State] = {}
+    if "urgent" in lanes:
+        states["urgent"] = State(
+            # The compacted alert-state topic is this table's changelog: GET and the consoles
+            # read the same record recovery does, written once.
+            alerts=Staged(tables.table(app, "alerts", partitions=1, changelog=t.alert_state)),
+            # The case index lives with the urgent lane: urgent alerts match in place, bulk
+            # ones through Kafka (streams/matching.py).
+            cases=CaseTables(
+                cases=_table(app, "cases"),
+                fingerprints=_table(app, "fingerprints"),
+                persons=_table(app, "persons"),
+                links=_table(app, "links"),
+            ),
+            escalations=_table(app, "escalations"),
+            parked=_table(app, "parked"),
+        )
+    if "bulk" in lanes:
+        states["bulk"] = State(
+            alerts=Staged(
+                tables.table(app, "bulk-alerts", partitions=1, changelog=t.alert_state_bulk)
+            ),
+            cases=None,
+            escalations=_table(app, "bulk-escalations"),
+            parked=_table(app, "bulk-parked"),
+        )
     from streams import agents  # noqa: PLC0415 - agents need the app object first
 
-    agents.install(app, settings, state)
+    agents.install(app, settings, states)
     return app
 
 
-def instance_id(settings: Settings) -> str:
+def app_id(settings: Settings, lanes: Collection[Lane]) -> str:
+    """The consumer group: the urgent lane keeps the worker's id (and its tables), so a
+    deployment that splits its lanes keeps its state; a bulk-only worker has a group of its own."""
+    return settings.worker_id if "urgent" in lanes else f"{settings.worker_id}-bulk"
+
+
+def instance_id(settings: Settings, lanes: Collection[Lane] = LANES) -> str:
     """Stable across restarts, unique among live workers: host and port, like the store."""
-    return f"{settings.worker_id}@{socket.gethostname()}:{settings.worker_port}"
+    return f"{app_id(settings, lanes)}@{socket.gethostname()}:{settings.worker_port}"
 
 
 def _table(app: faust.App, name: str) -> Staged:
     return Staged(tables.table(app, name, partitions=1))
 
 
-def source_topics(app: faust.App, settings: Settings) -> dict[str, Any]:
-    t = topics(settings)
-    return {
-        name: app.topic(name, key_serializer="raw", value_serializer="raw")
-        for name in (t.inbound, t.inbound_bulk, t.acks)
-    }
+def source_topics(app: faust.App, names: Iterable[str]) -> dict[str, Any]:
+    return {name: app.topic(name, key_serializer="raw", value_serializer="raw") for name in names}

@@ -102,7 +102,12 @@ class Guard:
         self.reject = reject
 
     def run(
-        self, source: str, offset: int | None, value: bytes, handle: Callable[[bytes], list[Out]]
+        self,
+        source: str,
+        offset: int | None,
+        value: bytes,
+        handle: Callable[[bytes], list[Out]],
+        record_of: Callable[[bytes], AlertRecord] | None = None,
     ) -> list[Out]:
         before = Savepoint(self.tables)
         try:
@@ -117,15 +122,24 @@ class Guard:
             return outs
         except Exception as exc:  # noqa: BLE001 - one decision point for every failure
             before.rollback()
-            return self.failed(source, offset, value, exc, reject=isinstance(exc, UnwritableRecord))
+            reject = isinstance(exc, UnwritableRecord)
+            return self.failed(source, offset, value, exc, reject=reject, record_of=record_of)
 
     def failed(
-        self, source: str, offset: int | None, value: bytes, exc: BaseException, *, reject: bool
+        self,
+        source: str,
+        offset: int | None,
+        value: bytes,
+        exc: BaseException,
+        *,
+        reject: bool,
+        record_of: Callable[[bytes], AlertRecord] | None = None,
     ) -> list[Out]:
+        """`record_of`: the alert a value carries (by default the value is the alert)."""
         outs = [dead_letter(self.dead_letter_topic, source, offset, value, exc)]
         if reject:
             try:
-                record = loads(AlertRecord, value)
+                record = (record_of or _alert)(value)
             except ValidationError:
                 return outs  # not an alert (an acknowledgement): the dead letter says it all
             before = Savepoint(self.tables)
@@ -138,6 +152,10 @@ class Guard:
             else:  # even the rejection is too large: the dead letter is the answer
                 before.rollback()
         return outs
+
+
+def _alert(value: bytes) -> AlertRecord:
+    return loads(AlertRecord, value)
 
 
 # What a write may fail with and still succeed later: a broker away, a leader moving.

@@ -54,7 +54,8 @@ class Out:
 @dataclass(slots=True)
 class State:
     alerts: Table  # alert_id -> AlertState
-    cases: cases.CaseTables
+    # The case index: the urgent lane's; the bulk lane matches through it (streams/matching.py)
+    cases: cases.CaseTables | None
     # "alert_id|agency" -> ISO deadline, or ESCALATED once past it: immediate alerts awaiting ack
     escalations: Table
     # referenced alert_id -> [[follow-up AlertRecord JSON, ISO time parked], ...]: follow-ups
@@ -63,15 +64,8 @@ class State:
 
     def tables(self) -> list[Table]:
         c = self.cases
-        return [
-            self.alerts,
-            c.cases,
-            c.fingerprints,
-            c.persons,
-            c.links,
-            self.escalations,
-            self.parked,
-        ]
+        index = [] if c is None else [c.cases, c.fingerprints, c.persons, c.links]
+        return [self.alerts, *index, self.escalations, self.parked]
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,19 +99,24 @@ class Processor:
 
     def submission(self, record: AlertRecord, st: State, now: datetime) -> list[Out]:
         outs = self._submit(record, st, now)
-        # Follow-ups that arrived first (an immediate cancel of a bulk alert) come right after
-        # what they reference, once it is in the table.
-        waiting = st.parked.get(record.alert_id)
-        if waiting is not None and record.alert_id in st.alerts:
-            del st.parked[record.alert_id]
-            for raw, _ in orjson.loads(waiting):
-                outs += self.submission(loads(AlertRecord, raw), st, now)
+        for waiting in self.released(record.alert_id, st):
+            outs += self.submission(waiting, st, now)
         return outs
+
+    def released(self, alert_id: str, st: State) -> list[AlertRecord]:
+        """Follow-ups that arrived before the alert they reference (an immediate cancel of a
+        bulk alert), to be handled right after it, once it is in the table."""
+        waiting = st.parked.get(alert_id)
+        if waiting is None or alert_id not in st.alerts:
+            return []
+        del st.parked[alert_id]
+        return [loads(AlertRecord, raw) for raw, _ in orjson.loads(waiting)]
 
     def _submit(self, record: AlertRecord, st: State, now: datetime) -> list[Out]:
         admitted = self.admit(record, st, now)
         if not isinstance(admitted, Prepared):
             return admitted
+        assert st.cases is not None, "only the lane that holds the case index matches in place"
         return self.deliver(admitted, self.match(admitted, st.cases, now), st, now)
 
     # The three stages of a submission. Each reads and writes only its own tables: `admit` and
@@ -305,6 +304,10 @@ class Processor:
         return self._event(
             record.sender, "rejected", state, now, reason=reason, salt=record.content_hash
         )
+
+    def unmatched(self, record: AlertRecord, st: State, now: datetime) -> list[Out]:
+        """An alert the case index failed on (dead-lettered there): a rejection, not silence."""
+        return self._reject(record, st, now, "the alert could not be matched to a case")
 
     def unwritable(self, record: AlertRecord, st: State, now: datetime) -> list[Out]:
         """What a record whose outputs Kafka cannot take leaves: a rejection for its sender."""

@@ -41,7 +41,9 @@ DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 
 KAFKA = ("kafka-1", "kafka-2", "kafka-3")
-WORKERS = ("worker-1", "worker-2")
+URGENT_WORKERS = ("worker-1", "worker-2")
+BULK_WORKERS = ("bulk-1", "bulk-2")
+WORKERS = URGENT_WORKERS + BULK_WORKERS
 GATEWAYS = ("gateway-1", "gateway-2")
 APP_SERVICES = WORKERS + GATEWAYS
 GATEWAY_PORT, WORKER_PORT = 8000, 6066
@@ -356,7 +358,8 @@ def test_app_services_run_in_production_against_the_cluster() -> None:
         assert set(KAFKA) <= set(service.get("depends_on") or []), name
     for name in WORKERS:
         env = _environment(services[name])
-        assert services[name]["command"] == ["worker"]
+        lane = "urgent" if name in URGENT_WORKERS else "bulk"
+        assert services[name]["command"] == ["worker", "--lane", lane]
         assert env["HOTLINE_WORKER_HOST"] == "0.0.0.0"
         assert env.get("HOTLINE_WORKER_PORT", str(WORKER_PORT)) == str(WORKER_PORT)
         # Each worker tells the group a URL the other can reach (not 0.0.0.0).
@@ -366,9 +369,11 @@ def test_app_services_run_in_production_against_the_cluster() -> None:
         assert services[name]["command"] == ["gateway"]
         assert env["HOTLINE_GATEWAY_HOST"] == "0.0.0.0"
         assert env.get("HOTLINE_GATEWAY_PORT", str(GATEWAY_PORT)) == str(GATEWAY_PORT)
-    # One consumer group: the second worker is the first one's hot standby.
+    # One consumer group per lane: in each, the second worker is the first one's hot standby.
     ids = {_environment(services[name])["HOTLINE_WORKER_ID"] for name in WORKERS}
     assert len(ids) == 1
+    volumes = [v for name in WORKERS for v in services[name]["volumes"]]
+    assert len({v.split(":")[0] for v in volumes}) == len(WORKERS)  # a store each
 
 
 def test_monitoring_mounts_the_deploy_files() -> None:

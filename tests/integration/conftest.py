@@ -35,8 +35,10 @@ def stack_factory(
 ) -> Iterator[Callable[..., Stack]]:
     started: list[Stack] = []
 
-    def make(**env: str) -> Stack:
-        s = Stack(broker.bootstrap, Path(tmp_path_factory.mktemp("stack")), extra_env=env)
+    def make(*, lanes: bool = False, **env: str) -> Stack:
+        s = Stack(
+            broker.bootstrap, Path(tmp_path_factory.mktemp("stack")), extra_env=env, lanes=lanes
+        )
         started.append(s)
         s.start()
         return s

@@ -31,6 +31,11 @@ class Stack:
     worker_port: int = field(default_factory=free_port)
     worker: subprocess.Popen[bytes] | None = None
     gateway: subprocess.Popen[bytes] | None = None
+    # Each lane in a worker process of its own (`worker` is then the urgent lane's), as
+    # `hotline up` and docker-compose run them; otherwise one worker runs both.
+    lanes: bool = False
+    bulk_port: int = field(default_factory=free_port)
+    bulk: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -58,7 +63,14 @@ class Stack:
         self.wait_worker()
 
     def start_worker(self) -> None:
-        self.worker = spawn(hotline_cmd("worker"), self.env(), self.workdir / "worker.log")
+        lane = ["--lane", "urgent"] if self.lanes else []
+        self.worker = spawn(hotline_cmd("worker", *lane), self.env(), self.workdir / "worker.log")
+        if self.lanes:
+            self.start_bulk()
+
+    def start_bulk(self) -> None:
+        env = {**self.env(), "HOTLINE_WORKER_PORT": str(self.bulk_port)}
+        self.bulk = spawn(hotline_cmd("worker", "--lane", "bulk"), env, self.workdir / "bulk.log")
 
     def start_gateway(self) -> None:
         self.gateway = spawn(hotline_cmd("gateway"), self.env(), self.workdir / "gateway.log")
@@ -66,23 +78,25 @@ class Stack:
 
     def wait_worker(self, timeout: float = 60.0) -> None:
         """The worker is ready once its web server answers and its agents have partitions."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.worker is not None and self.worker.poll() is None, self.log("worker")
-            with contextlib.suppress(httpx.HTTPError):
-                r = httpx.get(f"http://127.0.0.1:{self.worker_port}/readyz", timeout=1.0)
-                if r.status_code == 200 and r.json()["active"]:
-                    return
-            time.sleep(0.3)
-        raise AssertionError(f"worker not ready in {timeout}s\n{self.log('worker')}")
+        _wait_active(self.worker, self.worker_port, timeout, lambda: self.log("worker"))
+        if self.lanes:
+            self.wait_bulk(timeout)
+
+    def wait_bulk(self, timeout: float = 60.0) -> None:
+        _wait_active(self.bulk, self.bulk_port, timeout, lambda: self.log("bulk"))
 
     def kill_worker(self) -> None:
         assert self.worker is not None
         self.worker.kill()
         self.worker.wait()
 
+    def kill_bulk(self) -> None:
+        assert self.bulk is not None
+        self.bulk.kill()
+        self.bulk.wait()
+
     def stop(self) -> None:
-        for proc in (self.gateway, self.worker):
+        for proc in (self.gateway, self.worker, self.bulk):
             if proc is not None:
                 stop(proc)
 
@@ -99,6 +113,20 @@ class Stack:
     def get_alert(self, alert_id: str, token: str) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token}"}
         return httpx.get(f"{self.url}/v1/alerts/{alert_id}", headers=headers, timeout=10)
+
+
+def _wait_active(
+    proc: subprocess.Popen[bytes] | None, port: int, timeout: float, log: Callable[[], str]
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc is not None and proc.poll() is None, log()
+        with contextlib.suppress(httpx.HTTPError):
+            r = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1.0)
+            if r.status_code == 200 and r.json()["active"]:
+                return
+        time.sleep(0.3)
+    raise AssertionError(f"worker on port {port} not ready in {timeout}s\n{log()}")
 
 
 class Console:

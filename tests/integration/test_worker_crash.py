@@ -181,7 +181,8 @@ async def changelog_records(stack: Stack) -> int:
     try:
         names = [t for t in await admin.list_topics() if t.endswith("-changelog")]
         names = [t for t in names if t.startswith(f"hotline-worker-{stack.prefix}-")]
-        names.append(f"{stack.prefix}.alert-state")  # the alerts table's changelog
+        # the alerts tables' changelogs: one per lane
+        names += [f"{stack.prefix}.alert-state", f"{stack.prefix}.alert-state.bulk"]
         described = await admin.describe_topics(names)
     finally:
         await admin.close()

@@ -1,0 +1,132 @@
+"""Each lane in a worker process of its own, on the real broker: the urgent lane delivers with
+the bulk lane stopped, matches across lanes, and the bulk lane survives a SIGKILL mid-import."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+
+from .stack import Console, Stack, console
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+HANOI = {"Authorization": "Bearer demo-partner-vn-hanoi"}
+
+
+def scam(ref: str, number: str, urgency: str = "future") -> dict[str, Any]:
+    return {
+        "source_ref": ref,
+        "kind": "scam_number",
+        "severity": "minor",
+        "urgency": urgency,
+        "tlp": "green",
+        "title": "Reported scam number",
+        "language": "vi",
+        "subject": {"number": number, "scam_type": "investment"},
+    }
+
+
+@pytest.fixture(scope="module")
+def lanes(stack_factory: Any) -> Stack:
+    stack: Stack = stack_factory(lanes=True)
+    return stack
+
+
+async def batch(stack: Stack, items: list[dict[str, Any]], headers: dict[str, str]) -> list[str]:
+    r = await asyncio.to_thread(
+        httpx.post, f"{stack.url}/v1/alerts/batch", json=items, headers=headers, timeout=60
+    )
+    assert r.status_code == 200, r.text
+    assert all(i["status"] == 202 for i in r.json()["items"]), r.text
+    return [i["alert_id"] for i in r.json()["items"]]
+
+
+async def post(stack: Stack, sender: str, body: dict[str, Any]) -> str:
+    r = await asyncio.to_thread(stack.post, sender, body)
+    assert r.status_code == 202, r.text
+    return str(r.json()["alert_id"])
+
+
+def once_each(c: Console, ids: list[str], event: str) -> list[str]:
+    shown = [m["alert_id"] for m in c.events if m["event"] == event and m["alert_id"] in ids]
+    return sorted(shown)
+
+
+async def test_urgent_alerts_are_delivered_with_the_bulk_lane_stopped(lanes: Stack) -> None:
+    stack = lanes
+    stack.kill_bulk()
+    async with console(stack, "cn-beijing") as bj:
+        # An import accepted while no bulk worker runs waits in Kafka ...
+        ids = await batch(
+            stack, [scam(f"HN-LANE-{i}", f"0971 003 {i:03d}") for i in range(50)], HANOI
+        )
+        # ... and an urgent alert goes through as if there were none. 10x the 1 s promise:
+        # this catches "never arrives"; bench/ measures how fast.
+        urgent = await post(
+            stack, "ru-moscow", scam("MSK-LANE-U1", "+7 912 000 0001", urgency="immediate")
+        )
+        await bj.event(urgent, "new", timeout=10)
+        assert not [m for m in bj.events if m["alert_id"] in ids]
+
+        stack.start_bulk()
+        await asyncio.to_thread(stack.wait_bulk)
+        for alert_id in ids:
+            await bj.event(alert_id, "new", timeout=60)
+
+        # A number from the import, reported urgently by another agency: the urgent lane
+        # holds the case index, so it corroborates the bulk lane's case at once.
+        first = next(m for m in bj.events if m["alert_id"] == ids[0])
+        again = await post(
+            stack, "ru-moscow", scam("MSK-LANE-U2", "+84 971 003 000", urgency="immediate")
+        )
+        ev = await bj.event(again, "corroborated", timeout=10)
+        assert ev["case_id"] == first["case_id"]
+        await asyncio.sleep(1.0)
+    assert once_each(bj, ids, "new") == sorted(ids)
+
+
+async def test_a_bulk_alert_is_acknowledged_and_cancelled_through_its_own_lane(
+    lanes: Stack,
+) -> None:
+    stack = lanes
+    async with console(stack, "vn-hanoi") as hn, console(stack, "cn-beijing") as bj:
+        [alert_id] = await batch(stack, [scam("HN-LANE-ACK", "0971 004 001")], HANOI)
+        ev = await bj.event(alert_id, "new", timeout=30)
+        await bj.send({"type": "ack", "alert_id": alert_id, "case_id": ev["case_id"]})
+        theirs = await hn.event(alert_id, "acknowledged", timeout=30)
+        assert theirs["by"] == "cn-beijing"
+
+        # Posted one at a time (the urgent endpoint), the cancel is about a bulk alert: the
+        # bulk lane, which holds that alert, handles it.
+        cancel = {
+            **scam("HN-LANE-ACK-C", "0971 004 001"),
+            "msg_type": "cancel",
+            "references": "HN-LANE-ACK",
+        }
+        cancel_id = await post(stack, "vn-hanoi", cancel)
+        ev2 = await bj.event(cancel_id, "cancelled", timeout=30)
+        assert ev2["case_id"] == ev["case_id"]
+    state = stack.get_alert(alert_id, "demo-partner-vn-hanoi").json()
+    assert state["status"] == "cancelled"
+    assert state["receipts"][0]["acknowledged_at"]
+
+
+async def test_a_bulk_worker_killed_mid_import_loses_nothing_and_shows_nothing_twice(
+    lanes: Stack,
+) -> None:
+    stack = lanes
+    items = [scam(f"HN-LANE-K{i}", f"0971 005 {i:03d}") for i in range(400)]
+    async with console(stack, "ru-moscow") as msk:
+        ids = await batch(stack, items[:200], HANOI)
+        await msk.event(ids[20], "new", timeout=60)
+        stack.kill_bulk()  # mid-way through the first half, most likely
+        ids += await batch(stack, items[200:], HANOI)
+        stack.start_bulk()
+        await asyncio.to_thread(stack.wait_bulk)
+        for alert_id in ids:
+            await msk.event(alert_id, "new", timeout=90)
+        await asyncio.sleep(2.0)
+    assert once_each(msk, ids, "new") == sorted(ids)
