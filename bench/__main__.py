@@ -494,7 +494,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME=VALUE",
         help="extra environment for the worker (e.g. Faust's PRODUCER_LINGER=0.005)",
     )
-    ap.add_argument("--report-only", action="store_true", help="regenerate docs/benchmarks.md")
+    ap.add_argument(
+        "--report-only",
+        action="store_true",
+        help="rebuild docs/benchmarks.md from bench/results, run nothing",
+    )
     a = ap.parse_args(argv)
     if not a.report_only:
         out = asyncio.run(bench(a, argv))

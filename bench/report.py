@@ -1,213 +1,128 @@
-"""docs/benchmarks.md from bench/results/*.json.
+"""docs/benchmarks.md, rebuilt whole from bench/results/*.json.
 
-The generated parts sit between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->` markers and
-are replaced on every run; everything outside them (the analysis, the fix proposals) is
-written by people and kept as is. `python -m bench --report-only` regenerates without running.
+The page holds the intro, one before/after table (bench/compare.py), the analysis, the newest
+run of each mode (bench/run_section.py) and one line per A/B run. Only the analysis is written
+by people: the text between the notes markers is carried over as it is, everything else is
+rewritten on every build. A newer run of a mode therefore replaces that mode's section instead
+of piling up next to it; what changed between runs is the before/after table's job, and git's.
+`python -m bench --report-only` rebuilds the page without running anything.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
-import orjson
+from bench import compare, run_section, stored
+from bench.markdown import fmt, get, table
+from bench.stored import MODES, Result
 
-from bench import run_section
-from bench.markdown import get, ratio_cell, table
+DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
-DOC = ROOT / "docs" / "benchmarks.md"
-BLOCKS = ("results", "before-after", "runs", "ab")
+NOTES_START = "<!-- notes: written by hand, kept as is when the page is rebuilt -->"
+NOTES_END = "<!-- /notes -->"
+_NOTES = re.compile(rf"{re.escape(NOTES_START)}\n(.*?){re.escape(NOTES_END)}", re.S)
 
-SKELETON = """# Benchmarks
+COMMANDS = {
+    "quick": "python -m bench --quick",
+    "default": "python -m bench",
+    "full": "python -m bench --numbers 1000000",
+}
 
+INTRO = """\
 `make bench` runs `python -m bench`: one real Kafka broker, one `hotline worker`, one
-`hotline gateway` and every client on 127.0.0.1, every number next to a baseline measured in
-the same run. The machine is shared and noisy, so compare ratios, not absolute numbers.
+`hotline gateway` and every client on 127.0.0.1. Each phase runs next to a baseline measured
+in the same run (Kafka's own ProducerPerformance; a passthrough consumer → producer on the same
+records, before and after the stream run), because the machine is shared and noisy (2 cores):
+compare **ratios** to the same run's baseline, not absolute rates across runs, and run the
+benchmark alone, with nothing else busy on the machine. An urgent probe with no event within
+10 s counts as lost, and lost probes count in the p99. The phases are listed in
+`bench/__main__.py`; py-spy (`pip install py-spy`, needs ptrace) is optional."""
 
-<!-- bench:results -->
-<!-- /bench:results -->
-
-## What holds the numbers back
-
-(analysis of the run above)
-
-## Before / after
-
-<!-- bench:before-after -->
-<!-- /bench:before-after -->
-
-## All stored runs
-
-<!-- bench:runs -->
-<!-- /bench:runs -->
-"""
+HOW = """\
+A run writes `bench/results/<label>-<mode>.json` (`--label before` is the default; `--label
+after`, or any name for an experiment) and rebuilds this page. `python -m bench --report-only`
+(`make bench-report`) rebuilds it from the stored results without running anything. Each
+mode's section below is its newest stored run, replaced by the next run of that mode; the
+before/after table compares it with the newest `before` run of the mode or, if there is
+none, with the run it replaced."""
 
 
-def _load() -> list[tuple[Path, dict[str, Any]]]:
-    out = []
-    for path in sorted(RESULTS.glob("*.json")):
-        if path.name.endswith(".speedscope.json"):
-            continue
-        doc = orjson.loads(path.read_bytes())
-        if isinstance(doc, dict) and doc.get("schema") == 1 and doc.get("kind") != "ab":
-            out.append((path, doc))
-    return out
-
-
-def _load_ab() -> list[tuple[Path, dict[str, Any]]]:
-    out = []
-    for path in sorted(RESULTS.glob("ab-*.json")):
-        doc = orjson.loads(path.read_bytes())
-        if isinstance(doc, dict) and doc.get("kind") == "ab":
-            out.append((path, doc))
-    return out
-
-
-def ab_block(runs: list[tuple[Path, dict[str, Any]]]) -> str:
-    """A/B runs of bench/ab.py: the worker as is (A) and with extra environment (B)."""
-    if not runs:
-        return "(none yet: `python -m bench.ab --name NAME --worker-env NAME=VALUE`)"
+def _modes(runs: list[Result]) -> str:
     rows = []
-    for path, d in sorted(runs, key=lambda r: r[1].get("started_at", "")):
-        s = d.get("summary", {})
-        env = " ".join(f"`{k}={v}`" for k, v in (d.get("worker_env_b") or {}).items())
+    for mode in MODES:
+        run = stored.latest(runs, mode)
+        p = run.doc.get("params", {}) if run else {}
+        wall = get(run.doc, "wall_seconds") if run else None
         rows.append(
             [
-                f"`bench/results/{path.name}`",
-                env,
-                d.get("numbers"),
-                len(get(d, "sides", "A") or []),
-                s.get("a_records_per_s"),
-                s.get("b_records_per_s"),
-                s.get("b_over_a"),
-                s.get("a_worker_cpu_us_per_alert"),
-                s.get("b_worker_cpu_us_per_alert"),
-                s.get("a_vs_passthrough"),
-                s.get("b_vs_passthrough"),
+                mode,
+                f"`{COMMANDS[mode]}`",
+                p.get("numbers"),
+                p.get("consoles"),
+                p.get("probes"),
+                f"{fmt(wall / 60, 0)} min" if isinstance(wall, int | float) else "—",
             ]
         )
-    head = [
-        "file",
-        "B: worker env",
-        "alerts per side",
-        "rounds",
-        "A alerts/s",
-        "B alerts/s",
-        "B ÷ A",
-        "A µs CPU/alert",
-        "B µs CPU/alert",
-        "A ÷ passthrough",
-        "B ÷ passthrough",
-    ]
+    head = ["mode", "command", "N (bulk alerts)", "consoles", "urgent probes", "last run took"]
     return table(head, rows)
 
 
-def _main_run(runs: list[tuple[Path, dict[str, Any]]]) -> tuple[Path, dict[str, Any]] | None:
-    """The newest before/after run that is not a smoke run (experiments only get listed);
-    failing that the newest of any kind."""
-    named = [r for r in runs if r[1].get("label") in ("before", "after")] or runs
-    full = [r for r in named if r[1].get("mode") != "quick"] or named
-    return max(full, key=lambda r: r[1].get("started_at", "")) if full else None
+def _mode_section(mode: str, run: Result | None) -> str:
+    if run is None:
+        return f"## Latest {mode} run\n\nNone stored yet: `{COMMANDS[mode]}`."
+    return run_section.section(run)
 
 
-_KEY_METRICS: tuple[tuple[str, tuple[str | int, ...]], ...] = (
-    ("stream alerts/s", ("stream", "hotline", "records_per_s")),
-    ("passthrough baseline records/s (mean)", ("ratios", "baseline_mean_records_per_s")),
-    ("stream ÷ passthrough", ("ratios", "stream_vs_passthrough")),
-    ("HTTP path alerts/s (end to end)", ("http_bulk", "records_per_s")),
-    ("HTTP ÷ passthrough", ("ratios", "http_vs_passthrough")),
-    ("worker µs CPU per alert", ("stream", "hotline", "worker_cpu_us_per_record")),
-    ("stream logic alone, alerts/s (in-process)", ("cprofile", "pure_rate_per_s")),
-    ("urgent p99 idle, ms (lost probes count)", ("latency_p99_counting_lost", "idle")),
-    ("urgent p99 during bulk, ms (lost probes count)", ("latency_p99_counting_lost", "bulk")),
-    ("urgent alerts lost during bulk (no event in 10 s)", ("latency", "bulk", "lost")),
-    ("fan-out time to all (worst round), ms", ("fanout", "time_to_all_ms", "max")),
-    ("worker RSS after M cases, MiB", ("memory", "worker_rss_mib")),
-    ("worker bytes per case", ("memory", "bytes_per_case")),
-    ("worker restart to urgent delivery, s", ("restart", "restart_to_urgent_delivery_s")),
-    ("gateway RSS at end, MiB", ("gateway", "rss_mib_at_end")),
-)
-
-
-def before_after_block(runs: list[tuple[Path, dict[str, Any]]], mode: str | None) -> str:
-    def newest(label: str) -> tuple[Path, dict[str, Any]] | None:
-        same = [r for r in runs if r[1].get("label") == label and r[1].get("mode") == mode]
-        return max(same, key=lambda r: r[1].get("started_at", "")) if same else None
-
-    before, after = newest("before"), newest("after")
-    if before is None:
-        return "(no `before` run stored yet)"
-    head = ["metric", f"before (`{before[0].name}`)"]
-    head.append(f"after (`{after[0].name}`)" if after else "after")
-    head.append("after ÷ before")
-    rows = []
-    for name, path in _KEY_METRICS:
-        b = get(before[1], *path)
-        a = get(after[1], *path) if after else None
-        rows.append([name, b, a if after else "to be filled", ratio_cell(a, b) if after else "—"])
-    note = (
-        f"Both columns are `{mode}` runs. Absolute numbers move with the machine's load;"
-        " the ratios to the passthrough baseline of the same run are what compare across runs."
+def _ab_line(run: Result) -> str:
+    d, s = run.doc, run.doc.get("summary", {})
+    env = " ".join(f"`{k}={v}`" for k, v in (d.get("worker_env_b") or {}).items())
+    return (
+        f"- `{run.path.name}` ({run.started[:10]}, code"
+        f" `{get(d, 'machine', 'code', 'head')}`, {fmt(d.get('numbers'))} alerts per side,"
+        f" {len(get(d, 'sides', 'A') or [])} rounds): B = A + {env}. B ran at"
+        f" {fmt(s.get('b_over_a'))}× A's alerts/s ({fmt(s.get('a_vs_passthrough'))} →"
+        f" {fmt(s.get('b_vs_passthrough'))} × passthrough), worker CPU per alert"
+        f" {fmt(s.get('a_worker_cpu_us_per_alert'))} → {fmt(s.get('b_worker_cpu_us_per_alert'))}"
+        " µs."
     )
-    if after is None:
-        note += (
-            " When the fixes below land, run `python -m bench --label after` (same options as"
-            " the before run); this table fills itself in."
-        )
-    return table(head, rows) + "\n\n" + note
 
 
-def runs_block(runs: list[tuple[Path, dict[str, Any]]]) -> str:
-    rows = [
-        [
-            f"`bench/results/{p.name}`",
-            d.get("label"),
-            d.get("mode"),
-            d.get("started_at"),
-            get(d, "params", "numbers"),
-            get(d, "ratios", "stream_vs_passthrough"),
-            get(d, "latency_p99_counting_lost", "idle"),
-            get(d, "latency_p99_counting_lost", "bulk"),
-            code.get("head", "") + (" + uncommitted" if code.get("changed_files") else ""),
-            " ".join(f"`{k}={v}`" for k, v in (get(d, "params", "worker_env") or {}).items()) or "",
-        ]
-        for p, d in sorted(runs, key=lambda r: r[1].get("started_at", ""))
-        for code in [get(d, "machine", "code") or {}]
+def _ab(runs: list[Result]) -> str:
+    if not runs:
+        return "None stored: `python -m bench.ab --name NAME --worker-env NAME=VALUE`."
+    lines = [_ab_line(r) for r in sorted(runs, key=lambda r: r.started)]
+    return (
+        "`python -m bench.ab`: the worker as it is (A) and with extra environment (B), back to"
+        " back on one broker. One line per stored run:\n\n" + "\n".join(lines)
+    )
+
+
+def notes_of(page: str) -> str | None:
+    """The hand-written analysis of an existing page, or None if it has no notes markers."""
+    found = _NOTES.search(page)
+    return found.group(1) if found else None
+
+
+def render(runs: list[Result], ab_runs: list[Result], notes: str | None) -> str:
+    body = notes if notes is not None else "(Not written yet.)\n"
+    parts = [
+        "# Benchmarks",
+        "<!-- Built by `python -m bench --report-only` from bench/results/*.json. Edit only"
+        " between the notes markers: everything else is rewritten on every build. -->",
+        INTRO,
+        _modes(runs),
+        HOW,
+        "## Before / after\n\n" + compare.block(runs),
+        f"## What holds the numbers back\n\n{NOTES_START}\n{body}{NOTES_END}",
+        *(_mode_section(mode, stored.latest(runs, mode)) for mode in MODES),
+        "## A/B runs of worker tunings\n\n" + _ab(ab_runs),
     ]
-    head = [
-        "file",
-        "label",
-        "mode",
-        "started",
-        "N",
-        "stream ÷ passthrough",
-        "urgent p99 idle ms",
-        "urgent p99 during bulk ms",
-        "code",
-        "worker env",
-    ]
-    return table(head, rows)
+    return "\n\n".join(parts) + "\n"
 
 
-def _replace(text: str, name: str, body: str) -> str:
-    pattern = re.compile(rf"(<!-- bench:{name} -->\n).*?(<!-- /bench:{name} -->)", re.S)
-    if not pattern.search(text):
-        text += f"\n<!-- bench:{name} -->\n<!-- /bench:{name} -->\n"
-    return pattern.sub(lambda m: m.group(1) + body.strip() + "\n" + m.group(2), text)
-
-
-def write() -> Path:
-    runs = _load()
-    text = DOC.read_text() if DOC.exists() else SKELETON
-    main = _main_run(runs)
-    if main is not None:
-        text = _replace(text, "results", run_section.section(*main))
-        text = _replace(text, "before-after", before_after_block(runs, main[1].get("mode")))
-        text = _replace(text, "runs", runs_block(runs))
-    text = _replace(text, "ab", ab_block(_load_ab()))
-    DOC.parent.mkdir(exist_ok=True)
-    DOC.write_text(text)
-    return DOC
+def write(results: Path = stored.RESULTS, doc: Path = DOC) -> Path:
+    notes = notes_of(doc.read_text()) if doc.exists() else None
+    doc.parent.mkdir(exist_ok=True)
+    doc.write_text(render(stored.runs(results), stored.ab_runs(results), notes))
+    return doc

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from bench import targets
 from bench.markdown import fmt, get, ratio_cell, table
+from bench.stored import Result
 from bench.targets import stated, verdict
 
 
@@ -279,9 +279,9 @@ def _hotspots(doc: dict[str, Any]) -> str:
         parts.append(
             f"py-spy (100 Hz, `--nonblocking`, by function) on the live worker during a further"
             f" {fmt(run.get('records'))}-alert bulk run."
-            f" Raw profile: `{spy.get('speedscope_file')}`"
-            " (open in speedscope.app). Per thread, *busy* is the share of samples not waiting"
-            " in the event loop's `select`; the tables give shares of the busy samples."
+            f" {_raw_profile(spy.get('speedscope_file'))} Per thread, *busy* is the share of"
+            " samples not waiting in the event loop's `select`; the tables give shares of the"
+            " busy samples."
         )
         parts.append(
             table(
@@ -303,7 +303,7 @@ def _hotspots(doc: dict[str, Any]) -> str:
                 f"**{main['thread']}: inclusive (function and everything it calls)**\n\n"
                 + table(
                     ["function", "% busy"],
-                    [[r["function"], r["pct"]] for r in main["top_inclusive"][:22]],
+                    [[r["function"], r["pct"]] for r in main["top_inclusive"][:12]],
                 )
             )
             parts.append(
@@ -311,7 +311,7 @@ def _hotspots(doc: dict[str, Any]) -> str:
                 "\n\n"
                 + table(
                     ["function", "% busy"],
-                    [[r["function"], r["pct"]] for r in main["top_self"][:20]],
+                    [[r["function"], r["pct"]] for r in main["top_self"][:12]],
                 )
             )
             parts.append(
@@ -345,25 +345,36 @@ def _hotspots(doc: dict[str, Any]) -> str:
                         r["tottime_pct"],
                         r["cumtime_us_per_record"],
                     ]
-                    for r in cp.get("top_tottime", [])[:15]
+                    for r in cp.get("top_tottime", [])[:10]
                 ],
             )
         )
     return "\n\n".join(parts)
 
 
+def _raw_profile(name: Any) -> str:
+    if str(name).endswith("/worker.speedscope.json"):
+        # Before runs had a file each, every profiled run wrote this one name: what is stored
+        # there is the last of them, which need not be this run.
+        return (
+            f"Raw profile: none kept for this run (`{name}` holds the last profile taken"
+            " before runs got a file each, not necessarily this one)."
+        )
+    return f"Raw profile: `{name}` (open in speedscope.app)."
+
+
 def _package_rows(thread: dict[str, Any]) -> list[list[Any]]:
     own = {r["package"]: r["pct"] for r in thread.get("self_by_package", [])}
     incl = {r["package"]: r["pct"] for r in thread.get("inclusive_by_package", [])}
     names = sorted(set(own) | set(incl), key=lambda p: (-(incl.get(p) or own.get(p) or 0), p))
-    return [[p, own.get(p), incl.get(p)] for p in names[:14]]
+    return [[p, own.get(p), incl.get(p)] for p in names[:10]]
 
 
 def _targets(doc: dict[str, Any]) -> str:
     # Judged now, by bench/targets.py, not read from the run's own verdicts: a run from before
     # a target was tightened is shown against today's target.
     rows = [[m.label, stated(m), fmt(m.value(doc)), verdict(m, doc)] for m in targets.TARGETS]
-    return table(["metric", "target", "measured", ""], rows)
+    return "Judged against today's targets.\n\n" + table(["metric", "target", "measured", ""], rows)
 
 
 def _code_line(doc: dict[str, Any]) -> str:
@@ -381,13 +392,14 @@ def _code_line(doc: dict[str, Any]) -> str:
     )
 
 
-def section(path: Path, doc: dict[str, Any]) -> str:
+def section(run: Result) -> str:
+    """The section of the newest run of its mode."""
+    doc = run.doc
     p = doc.get("params", {})
     errors = doc.get("errors") or {}
     parts = [
-        f"## Run `{path.name}` — {doc.get('label')}, {doc.get('mode')} mode,"
-        f" {doc.get('started_at')}",
-        _code_line(doc),
+        f"## Latest {doc.get('mode')} run: `{run.path.name}`",
+        f"Label `{run.label}`, started {run.started}. " + _code_line(doc),
         f"Command: `{doc.get('command')}` (wall time {fmt(doc.get('wall_seconds'))} s;"
         f" N = {fmt(p.get('numbers'))}, consoles = {fmt(p.get('consoles'))},"
         f" {fmt(p.get('probes'))} urgent alerts per latency phase)",

@@ -89,6 +89,10 @@ STREAM = Metric(
     "≥ 0.2",
     lambda v: v >= 0.2,
 )
+PASSTHROUGH = Metric(
+    "passthrough baseline, records/s (the host's speed that run)",
+    _at("ratios", "baseline_mean_records_per_s"),
+)
 CPU = Metric(
     "worker CPU per bulk alert, µs",
     _at("stream", "hotline", "worker_cpu_us_per_record"),
@@ -150,6 +154,7 @@ KEY_METRICS = (
     URGENT_IMPORT,
     URGENT_RATIO,
     STREAM,
+    PASSTHROUGH,
     CPU,
     RECORDS,
     WORKER_RSS,
