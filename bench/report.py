@@ -77,9 +77,11 @@ def _mode_section(mode: str, run: Result | None) -> str:
 def _ab_line(run: Result) -> str:
     d, s = run.doc, run.doc.get("summary", {})
     env = " ".join(f"`{k}={v}`" for k, v in (d.get("worker_env_b") or {}).items())
+    code = get(d, "machine", "code") or {}
+    dirty = " + uncommitted changes" if code.get("changed_files") else ""
     return (
-        f"- `{run.path.name}` ({run.started[:10]}, code"
-        f" `{get(d, 'machine', 'code', 'head')}`, {fmt(d.get('numbers'))} alerts per side,"
+        f"- `{run.path.name}` ({run.started[:10]}, code `{code.get('head')}`{dirty},"
+        f" {fmt(d.get('numbers'))} alerts per side,"
         f" {len(get(d, 'sides', 'A') or [])} rounds): B = A + {env}. B ran at"
         f" {fmt(s.get('b_over_a'))}× A's alerts/s ({fmt(s.get('a_vs_passthrough'))} →"
         f" {fmt(s.get('b_vs_passthrough'))} × passthrough), worker CPU per alert"
