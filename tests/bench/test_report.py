@@ -69,3 +69,8 @@ def test_one_line_per_ab_run(store: Store, tmp_path: Path) -> None:
     assert len(lines) == 1 and "`PRODUCER_LINGER=0.005`" in lines[0] and "1.12×" in lines[0]
     assert "ab-linger.json" not in "".join(_sections(page))
 
+
+def test_the_page_is_built_from_the_stored_results() -> None:
+    """docs/benchmarks.md is what `python -m bench --report-only` makes of bench/results."""
+    page = report.DOC.read_text()
+    assert report.render(stored.runs(), stored.ab_runs(), report.notes_of(page)) == page
