@@ -168,8 +168,11 @@ async def bench(a: argparse.Namespace, argv: list[str]) -> Path:
         doc["memory"] = memory
 
         if p["profile"]:
+            # Named like the results file: one shared name would hold only the last profile,
+            # while every stored run pointed at it.
+            keep = RESULTS / f"{a.label}-{p['mode']}.speedscope.json"
             doc["profile"] = await run.phase(
-                "profile", lambda: _profiled_run(stack, prof_records, workdir)
+                "profile", lambda: _profiled_run(stack, prof_records, workdir, keep)
             )
         else:
             doc["profile"] = await run.phase(
@@ -257,7 +260,7 @@ async def bench(a: argparse.Namespace, argv: list[str]) -> Path:
     return out
 
 
-async def _profiled_run(stack: Stack, records: Any, workdir: Path) -> dict[str, Any]:
+async def _profiled_run(stack: Stack, records: Any, workdir: Path, keep: Path) -> dict[str, Any]:
     assert stack.worker is not None
     speedscope = workdir / "worker.speedscope.json"
     try:
@@ -271,7 +274,6 @@ async def _profiled_run(stack: Stack, records: Any, workdir: Path) -> dict[str, 
         log = await asyncio.to_thread(sampler.stop)
     if not speedscope.exists():
         return {"py_spy": None, "py_spy_error": log, "run": run}
-    keep = RESULTS / "worker.speedscope.json"
     RESULTS.mkdir(exist_ok=True)
     shutil.copyfile(speedscope, keep)
     summary = hotspots.summarize_speedscope(speedscope)
