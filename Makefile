@@ -1,5 +1,5 @@
 # One target per task; each is a few lines. `make run` and `make test` are the two commands.
-.PHONY: run run-quiet test unit check bench clean
+.PHONY: run run-quiet test unit check bench bench-report clean
 
 run:            ## the whole hotline: broker, worker, gateway, console, demo traffic
 	@scripts/setup
@@ -32,6 +32,10 @@ check:          ## lint and types
 bench:          ## end-to-end benchmark with its side-by-side baseline -> docs/benchmarks.md
 	@scripts/setup
 	.venv/bin/python -m bench
+
+bench-report:   ## docs/benchmarks.md rebuilt from bench/results/*.json, nothing run
+	@scripts/setup
+	.venv/bin/python -m bench --report-only
 
 clean:
 	rm -rf .hotline .pytest_cache .mypy_cache .ruff_cache

@@ -39,7 +39,7 @@ import httpx
 import orjson
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench import fanout, hotspots, latency, report, throughput
+from bench import fanout, hotspots, latency, report, targets, throughput
 from bench.console import Console
 from bench.kafka_io import Counter, create_topics, end_offset
 from bench.kafka_tools import producer_performance
@@ -168,8 +168,11 @@ async def bench(a: argparse.Namespace, argv: list[str]) -> Path:
         doc["memory"] = memory
 
         if p["profile"]:
+            # Named like the results file: one shared name would hold only the last profile,
+            # while every stored run pointed at it.
+            keep = RESULTS / f"{a.label}-{p['mode']}.speedscope.json"
             doc["profile"] = await run.phase(
-                "profile", lambda: _profiled_run(stack, prof_records, workdir)
+                "profile", lambda: _profiled_run(stack, prof_records, workdir, keep)
             )
         else:
             doc["profile"] = await run.phase(
@@ -257,7 +260,7 @@ async def bench(a: argparse.Namespace, argv: list[str]) -> Path:
     return out
 
 
-async def _profiled_run(stack: Stack, records: Any, workdir: Path) -> dict[str, Any]:
+async def _profiled_run(stack: Stack, records: Any, workdir: Path, keep: Path) -> dict[str, Any]:
     assert stack.worker is not None
     speedscope = workdir / "worker.speedscope.json"
     try:
@@ -271,7 +274,6 @@ async def _profiled_run(stack: Stack, records: Any, workdir: Path) -> dict[str, 
         log = await asyncio.to_thread(sampler.stop)
     if not speedscope.exists():
         return {"py_spy": None, "py_spy_error": log, "run": run}
-    keep = RESULTS / "worker.speedscope.json"
     RESULTS.mkdir(exist_ok=True)
     shutil.copyfile(speedscope, keep)
     summary = hotspots.summarize_speedscope(speedscope)
@@ -415,7 +417,8 @@ def _cpu(stack: Stack) -> dict[str, float]:
 
 
 def _derive(doc: dict[str, Any]) -> None:
-    """Ratios and targets from the raw numbers (report.py prints, never computes, them)."""
+    """Ratios and target verdicts from the raw numbers; report.py prints the ratios, never
+    computes them."""
     stream = doc.get("stream") or {}
     base = [b["records_per_s"] for b in stream.get("baseline", []) if b.get("complete")]
     hot = (stream.get("hotline") or {}).get("records_per_s")
@@ -442,45 +445,11 @@ def _derive(doc: dict[str, Any]) -> None:
             )
     doc["ratios"] = ratios
     lat = doc.get("latency") or {}
-    fan = doc.get("fanout") or {}
-    idle_p99 = _p99_counting_lost(lat.get("idle"))
-    bulk_p99 = _p99_counting_lost(lat.get("bulk"))
-    doc["latency_p99_counting_lost"] = {"idle": idle_p99, "bulk": bulk_p99}
-    fan_all = (fan.get("time_to_all_ms") or {}).get("max")
-    rs = ratios["stream_vs_passthrough"]
-    restart = doc.get("restart") or {}
-    restart_s = restart.get("restart_to_urgent_delivery_s")
-    doc["targets"] = [
-        _target(
-            "urgent p99 idle < 50 ms",
-            idle_p99,
-            isinstance(idle_p99, float | int) and idle_p99 < 50,
-        ),
-        _target(
-            "urgent p99 during bulk < 250 ms",
-            bulk_p99,
-            isinstance(bulk_p99, float | int) and bulk_p99 < 250,
-        ),
-        _target(
-            "urgent p99 during bulk <= 2x idle p99 of the same run",
-            None if not isinstance(bulk_p99, float | int) or not idle_p99 else bulk_p99 / idle_p99,
-            isinstance(bulk_p99, float | int)
-            and isinstance(idle_p99, float | int)
-            and bulk_p99 <= 2 * idle_p99,
-        ),
-        _target("bulk stream >= 0.2x passthrough", rs, rs is not None and rs >= 0.2),
-        _target(
-            f"worker killed holding {restart.get('cases')} cases and restarted:"
-            " urgent alert delivered < 10 s",
-            restart_s,
-            restart_s is not None and restart_s < 10,
-        ),
-        _target(
-            f"{fan.get('consoles', '?')} consoles all served within 1 s (worst round)",
-            fan_all,
-            None if (fan.get("consoles") or 0) < 1000 else fan_all is not None and fan_all < 1000,
-        ),
-    ]
+    doc["latency_p99_counting_lost"] = {
+        "idle": _p99_counting_lost(lat.get("idle")),
+        "bulk": _p99_counting_lost(lat.get("bulk")),
+    }
+    doc["targets"] = targets.record(doc)
 
 
 def _p99_counting_lost(lat: dict[str, Any] | None) -> float | str | None:
@@ -497,10 +466,6 @@ def _p99_counting_lost(lat: dict[str, Any] | None) -> float | str | None:
     if rank > len(arrived):
         return f"lost: {lost} of {total} probes got no event within 10 s or were refused"
     return float(sorted(arrived)[rank - 1])
-
-
-def _target(name: str, value: Any, met: bool | None) -> dict[str, Any]:
-    return {"target": name, "value": value, "met": met}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -531,7 +496,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME=VALUE",
         help="extra environment for the worker (e.g. Faust's PRODUCER_LINGER=0.005)",
     )
-    ap.add_argument("--report-only", action="store_true", help="regenerate docs/benchmarks.md")
+    ap.add_argument(
+        "--report-only",
+        action="store_true",
+        help="rebuild docs/benchmarks.md from bench/results, run nothing",
+    )
     a = ap.parse_args(argv)
     if not a.report_only:
         out = asyncio.run(bench(a, argv))
