@@ -26,6 +26,7 @@ import contextlib
 import math
 import secrets
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -147,7 +148,8 @@ async def bench(a: argparse.Namespace, argv: list[str]) -> Path:
         assert stack.worker is not None
         await asyncio.sleep(2)  # let start-up settle before the idle reading
         memory: dict[str, Any] = {
-            "worker_idle_rss_mib": round(rss_bytes(stack.worker.pid) / MiB, 1)
+            "worker_idle_rss_mib": round(rss_bytes(stack.worker.pid) / MiB, 1),
+            "bulk_worker_idle_rss_mib": _rss(stack.bulk),
         }
 
         stream: dict[str, Any] = {"baseline": []}
@@ -161,6 +163,7 @@ async def bench(a: argparse.Namespace, argv: list[str]) -> Path:
         stack.check_alive()
         memory["cases"] = p["numbers"]
         memory["worker_rss_mib"] = round(rss_bytes(stack.worker.pid) / MiB, 1)
+        memory["bulk_worker_rss_mib"] = _rss(stack.bulk)
         b2 = await run.phase(
             "baseline_2", lambda: throughput.baseline_run(stack, records, "passthrough-2")
         )
@@ -226,6 +229,7 @@ async def bench(a: argparse.Namespace, argv: list[str]) -> Path:
             lambda: _probes_during_import(stack, bulk_probe_numbers, bulk_skip, p, run_id),
         )
         memory["worker_rss_mib_at_end"] = round(rss_bytes(stack.worker.pid) / MiB, 1)
+        memory["bulk_worker_rss_mib_at_end"] = _rss(stack.bulk)
         doc["gateway"]["rss_mib_at_end"] = round(rss_bytes(stack.gateway.pid) / MiB, 1)
         stack.check_alive()
     except Exception as exc:  # noqa: BLE001 - keep what was measured; the error is recorded
@@ -282,14 +286,15 @@ async def _profiled_run(stack: Stack, records: Any, workdir: Path, keep: Path) -
 
 
 async def _restart(stack: Stack, number: str, tag: str) -> dict[str, Any]:
-    """The worker SIGKILLed and started again; an urgent alert posted right away (the gateway
-    takes it while the worker is down). Restart to delivery is what an officer waits."""
+    """The urgent lane's worker (it holds every case) SIGKILLed and started again; an urgent
+    alert posted right away (the gateway takes it while the worker is down). Restart to
+    delivery is what an officer waits."""
     assert stack.worker is not None
     async with Console(stack.ws_url, RECIPIENT) as console:
         stack.worker.kill()
         stack.worker.wait()
         started = time.monotonic()
-        stack.spawn_worker()
+        stack.spawn_worker(bulk=False)
         alert_id = alert_key(tag).decode()
         arrival = console.expect(alert_id)
         headers = {"Authorization": f"Bearer demo-partner-{SENDER}"}
@@ -408,8 +413,12 @@ async def _probes_during_import(
     return result
 
 
+def _rss(proc: subprocess.Popen[bytes] | None) -> float | None:
+    return None if proc is None else round(rss_bytes(proc.pid) / MiB, 1)
+
+
 def _cpu(stack: Stack) -> dict[str, float]:
-    procs = {"gateway": stack.gateway, "worker": stack.worker}
+    procs = {"gateway": stack.gateway, "worker": stack.worker, "bulk_worker": stack.bulk}
     out = {k: cpu_seconds(p.pid) for k, p in procs.items() if p is not None}
     if stack.broker.pid is not None:
         out["broker"] = cpu_seconds(stack.broker.pid)

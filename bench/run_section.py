@@ -229,6 +229,17 @@ def _memory(doc: dict[str, Any]) -> str:
             m.get("worker_rss_mib"),
         ],
         ["worker, end of run (all phases)", None, m.get("worker_rss_mib_at_end")],
+    ]
+    if m.get("bulk_worker_rss_mib") is not None:  # runs since the lanes have a process each
+        rows[0][0] = "urgent-lane worker (holds the case index), idle after start"
+        rows[1][0] = f"urgent-lane worker, after the stream run (M = {fmt(m.get('cases'))} cases)"
+        rows[2][0] = "urgent-lane worker, end of run (all phases)"
+        rows += [
+            ["bulk-lane worker, idle after start", None, m.get("bulk_worker_idle_rss_mib")],
+            ["bulk-lane worker, after the stream run", None, m.get("bulk_worker_rss_mib")],
+            ["bulk-lane worker, end of run", None, m.get("bulk_worker_rss_mib_at_end")],
+        ]
+    rows += [
         [
             f"gateway at start (holds {fmt(g.get('alert_states_at_start'))} alert states; ready in"
             f" {fmt(g.get('start_s_with_states'))} s)",

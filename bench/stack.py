@@ -100,7 +100,11 @@ class Stack:
     broker: LocalBroker = field(init=False)
     gateway_port: int = field(default_factory=free_port)
     worker_port: int = field(default_factory=free_port)
+    # The urgent lane's worker (it holds the case index); the bulk lane's runs beside it, as
+    # `hotline up` and docker-compose run them.
     worker: subprocess.Popen[bytes] | None = None
+    bulk_port: int = field(default_factory=free_port)
+    bulk: subprocess.Popen[bytes] | None = None
     gateway: subprocess.Popen[bytes] | None = None
     extra: list[subprocess.Popen[bytes]] = field(default_factory=list)
     # Extra environment for the worker only: Faust reads settings such as PRODUCER_LINGER
@@ -146,25 +150,33 @@ class Stack:
         self.broker.start()
         self.broker.wait_ready()
 
-    def spawn_worker(self) -> None:
-        """Starts the worker and returns at once (from the main thread: see bench.__main__)."""
+    def spawn_worker(self, *, bulk: bool = True) -> None:
+        """Starts the urgent lane's worker (and the bulk lane's) and returns at once (from the
+        main thread: see bench.__main__)."""
         (self.workdir / "data").mkdir(parents=True, exist_ok=True)  # Faust makes only its leaf
         self.worker = spawn(
-            python_module("bench.component", "worker"),
+            python_module("bench.component", "worker", "--lane", "urgent"),
             env={**self.env(), **self.worker_env},
             cwd=self.workdir,
             log=self.workdir / "worker.log",
         )
+        if bulk:
+            self.bulk = spawn(
+                python_module("bench.component", "worker", "--lane", "bulk"),
+                env={**self.env(), **self.worker_env, "HOTLINE_WORKER_PORT": str(self.bulk_port)},
+                cwd=self.workdir,
+                log=self.workdir / "bulk.log",
+            )
+
+    def worker_pids(self) -> list[int]:
+        return [p.pid for p in (self.worker, self.bulk) if p is not None]
 
     def worker_ready(self) -> bool:
-        """Whether the worker owns the stream's partition; raises if it has exited."""
-        assert self.worker is not None
-        if self.worker.poll() is not None:
-            raise RuntimeError(f"worker exited:\n{tail(self.workdir / 'worker.log')}")
-        with contextlib.suppress(httpx.HTTPError, ValueError):
-            r = httpx.get(f"http://127.0.0.1:{self.worker_port}/readyz", timeout=1.0)
-            return bool(r.status_code == 200 and r.json().get("active"))
-        return False
+        """Whether the urgent lane's worker owns its partition; raises if it has exited."""
+        return _active(self.worker, self.worker_port, self.workdir / "worker.log")
+
+    def bulk_ready(self) -> bool:
+        return self.bulk is None or _active(self.bulk, self.bulk_port, self.workdir / "bulk.log")
 
     def start_worker(self, timeout: float = 120.0) -> float:
         """Starts the worker; returns seconds until it owns the stream's partition."""
@@ -172,7 +184,7 @@ class Stack:
         self.spawn_worker()
         deadline = started + timeout
         while time.monotonic() < deadline:
-            if self.worker_ready():
+            if self.worker_ready() and self.bulk_ready():
                 return time.monotonic() - started
             time.sleep(0.3)
         raise RuntimeError(
@@ -199,7 +211,7 @@ class Stack:
         raise RuntimeError(f"gateway not ready in {timeout:.0f}s")
 
     def check_alive(self) -> None:
-        for name, proc in (("worker", self.worker), ("gateway", self.gateway)):
+        for name, proc in (("worker", self.worker), ("bulk", self.bulk), ("gateway", self.gateway)):
             if proc is not None and proc.poll() is not None:
                 raise RuntimeError(
                     f"{name} exited with {proc.returncode}:\n{tail(self.workdir / f'{name}.log')}"
@@ -207,8 +219,19 @@ class Stack:
 
     def stop(self) -> None:
         """Children first (they flush to the broker), then the broker; never raises."""
-        for proc in [*reversed(self.extra), self.gateway, self.worker]:
+        for proc in [*reversed(self.extra), self.gateway, self.bulk, self.worker]:
             with contextlib.suppress(Exception):
                 stop(proc)
         with contextlib.suppress(Exception):
             self.broker.stop()
+
+
+def _active(proc: subprocess.Popen[bytes] | None, port: int, log: Path) -> bool:
+    """Whether the worker owns its lane's partition; raises if it has exited."""
+    assert proc is not None
+    if proc.poll() is not None:
+        raise RuntimeError(f"worker exited:\n{tail(log)}")
+    with contextlib.suppress(httpx.HTTPError, ValueError):
+        r = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1.0)
+        return bool(r.status_code == 200 and r.json().get("active"))
+    return False

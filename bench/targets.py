@@ -106,7 +106,7 @@ RECORDS = Metric(
     lower_than_before=True,
 )
 WORKER_RSS = Metric(
-    "worker RSS holding the N cases, MiB",
+    "worker RSS holding the N cases, MiB (the urgent lane's, which holds the case index)",
     _at("memory", "worker_rss_mib"),
     "< 500",
     lambda v: v < 500,

@@ -73,15 +73,20 @@ async def stream_run(stack: Stack, records: Sequence[KV], label: str) -> dict[st
     deliveries = f"{stack.prefix}.deliveries.{RECIPIENT}"
     keys = {k for k, _ in records}
     start = await end_offset(stack.bootstrap, deliveries)
-    cpu = {"worker": cpu_seconds(stack.worker.pid), "broker": _broker_cpu(stack)}
+    lanes = _lane_pids(stack)
+    cpu = {lane: cpu_seconds(pid) for lane, pid in lanes.items()}
+    cpu["broker"] = _broker_cpu(stack)
     offsets = await topic_offsets(stack.bootstrap, stack.prefix)
     async with Counter(stack.bootstrap, deliveries, start, keys) as counter:
         written, counted = await _count_during(
             counter, len(records), write_fast(stack.bootstrap, inbound, records)
         )
     out = _result(label, len(records), written.first_sent, counted, written)
+    # "worker": both lanes' processes together, what one bulk alert costs the stream.
+    used = {lane: cpu_seconds(pid) - cpu[lane] for lane, pid in lanes.items()}
     out["cpu_seconds"] = {
-        "worker": round(cpu_seconds(stack.worker.pid) - cpu["worker"], 2),
+        "worker": round(sum(used.values()), 2),
+        **{f"{lane}_lane": round(v, 2) for lane, v in used.items()},
         "broker": round(_broker_cpu(stack) - cpu["broker"], 2),
     }
     out["worker_cpu_us_per_record"] = round(1e6 * out["cpu_seconds"]["worker"] / len(records), 1)
@@ -99,6 +104,11 @@ async def stream_run(stack: Stack, records: Sequence[KV], label: str) -> dict[st
     }
     out["records_written_per_alert_total"] = round(sum(produced.values()) / len(records), 2)
     return out
+
+
+def _lane_pids(stack: Stack) -> dict[str, int]:
+    procs = {"urgent": stack.worker, "bulk": stack.bulk}
+    return {lane: p.pid for lane, p in procs.items() if p is not None}
 
 
 def _broker_cpu(stack: Stack) -> float:
