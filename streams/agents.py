@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -29,7 +29,7 @@ from hotline.models import AckCommand, AlertRecord, Lane
 from hotline.settings import Settings
 from hotline.topics import topics
 from streams.app import source_topics
-from streams.errors import Guard, dead_letter, oversized_write, retry_writes
+from streams.errors import RETRIABLE, Guard, dead_letter, oversized_write, retry_writes
 from streams.matching import MatchAnswer, MatchItem, reply_values, request_values
 from streams.process import Matched, Out, Prepared, Processor, State
 from streams.staged import Savepoint, Staged
@@ -43,6 +43,8 @@ BULK_BATCH = 100
 # The bulk alerts the urgent lane matches in one step: what an urgent alert may wait for there
 # (each costs the urgent lane about a millisecond, its changelog writes included).
 MATCH_CHUNK = 10
+# Answers (a chunk's each) the bulk lane delivers in one step: about a bulk batch's worth.
+DELIVER_BATCH = BULK_BATCH // MATCH_CHUNK
 
 Handle = Callable[[bytes], list[Out]]
 
@@ -70,13 +72,18 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
     limit = settings.max_record_bytes
 
     async def step(
-        source: str, values: list[bytes], handle: Handle, *, bulk: bool, flush: bool = True
+        source: str,
+        values: list[bytes],
+        handle: Handle,
+        *,
+        bulk: bool,
+        deferred: list[Awaitable[Any]] | None = None,
     ) -> None:
         async with turn.bulk() if bulk else turn.urgent():
             before = Savepoint(staged)
             outs = [out for v in values for out in guarded(source, v, handle)]
             try:
-                await send_all(outs, flush=flush)
+                await send_all(outs, deferred=deferred)
             except UnwritableRecord:
                 # Kafka refused an output the size check let through (a broker or topic with
                 # a smaller limit): redo the records one by one, so only the culprit is lost
@@ -97,18 +104,21 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
         async with turn.urgent():
             await send_all(work(datetime.now(UTC)))
 
-    async def send_all(outs: list[Out], *, flush: bool = True) -> None:
+    async def send_all(outs: list[Out], *, deferred: list[Awaitable[Any]] | None = None) -> None:
         """Outputs first, durably; only then may the tables remember what caused them.
 
-        `flush=False`: the caller flushes the index tables' changelogs itself before the
-        record's offset can be committed (a match request's chunks, flushed once)."""
+        `deferred`: where the acknowledgements of the outputs go instead of being awaited;
+        the caller awaits them, and flushes the index tables' changelogs, before the
+        record's offset can be committed (a match request's chunks: see in_chunks)."""
         outs = _batched(outs, t.match_bulk, t.matched_bulk, limit)
 
         async def write() -> None:
             futures = [
                 await app.producer.send(o.topic, o.key, o.value, None, None, None) for o in outs
             ]
-            if futures:
+            if deferred is not None:
+                deferred.extend(futures)
+            elif futures:
                 await asyncio.gather(*futures)
 
         if outs:
@@ -116,7 +126,7 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
         if any(t.pending for t in indexes):
             for table in indexes:
                 table.commit()
-            if flush:
+            if deferred is None:
                 await retry_writes(app.producer.flush)
         for table in alerts:
             table.commit()
@@ -240,19 +250,29 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
         async def agent(stream: Any) -> None:
             async for event in stream.events():
                 items = _parts(event.value, "items")
-                for i in range(0, len(items), MATCH_CHUNK):
-                    chunk = items[i : i + MATCH_CHUNK]
-                    await step(topic, chunk, handle, bulk=True, flush=False)
-                # The index writes are in Kafka before this record's offset can be committed
-                # (the agent takes no next record until then); once per request, not per chunk.
-                await retry_writes(app.producer.flush)
+                chunks = [items[i : i + MATCH_CHUNK] for i in range(0, len(items), MATCH_CHUNK)]
+                # Each chunk's answers are awaited once, with the index's changelogs, at the
+                # end of the request (the agent takes no next record, so its offset cannot be
+                # committed before): a round trip per request, not per chunk. Matching is
+                # idempotent, so index writes made before their answers are durable are safe:
+                # if an answer is lost, the request is read again and answered the same way.
+                pending: list[Awaitable[Any]] = []
+                try:
+                    for chunk in chunks:
+                        await step(topic, chunk, handle, bulk=True, deferred=pending)
+                    await asyncio.gather(*pending)
+                    await retry_writes(app.producer.flush)
+                except (UnwritableRecord, *RETRIABLE) as exc:
+                    log.warning("match answers not written (%r); matching the request again", exc)
+                    for chunk in chunks:
+                        await step(topic, chunk, handle, bulk=True)
                 handled[topic] = event.message.offset + 1
 
         app.agent(src[topic], name=name)(agent)
 
-    def in_batches(name: str, topic: str, handle: Handle) -> None:
+    def in_batches(name: str, topic: str, handle: Handle, size: int = BULK_BATCH) -> None:
         async def agent(stream: Any) -> None:
-            async for events in stream.take_events(BULK_BATCH, within=0.05):
+            async for events in stream.take_events(size, within=0.05):
                 await step(topic, [e.value for e in events], handle, bulk=True)
                 handled[topic] = events[-1].message.offset + 1
 
@@ -267,7 +287,7 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
         bulk = states["bulk"]
         in_batches("bulk-lane", t.inbound_bulk, admit(bulk))
         one_at_a_time("bulk-acks", t.acks_bulk, ack(bulk), bulk=True)
-        one_at_a_time("bulk-deliver", t.matched_bulk, deliver(bulk), bulk=True)
+        in_batches("bulk-deliver", t.matched_bulk, deliver(bulk), size=DELIVER_BATCH)
 
     def active() -> bool:
         """This worker owns its lane's input (the other worker of the lane is a standby)."""

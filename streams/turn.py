@@ -41,6 +41,10 @@ class Turn:
     @asynccontextmanager
     async def bulk(self) -> AsyncIterator[None]:
         while True:
+            # Let the loop run first: a free lock is taken without yielding, so bulk steps
+            # back to back would otherwise never let an urgent record reach its agent (the
+            # fetcher and the agent's stream need the loop) to ask for the turn.
+            await asyncio.sleep(0)
             await self._no_urgent.wait()
             await self._lock.acquire()
             if not self._urgent_waiting:

@@ -33,3 +33,25 @@ async def test_a_cancelled_urgent_waiter_does_not_block_bulk_forever() -> None:
         async with turn.bulk():
             assert turn.locked()
     assert not turn.locked()
+
+
+async def test_back_to_back_bulk_steps_let_an_urgent_step_in() -> None:
+    # Bulk steps that never suspend inside (a chunk of matching): a free lock is taken
+    # without yielding, so without a yield per step the urgent task never even started.
+    turn = Turn()
+    order: list[str] = []
+
+    async def bulk_run() -> None:
+        for i in range(20):
+            async with turn.bulk():
+                order.append(f"bulk-{i}")
+
+    async def urgent() -> None:
+        async with turn.urgent():
+            order.append("urgent")
+
+    running = asyncio.create_task(bulk_run())
+    await asyncio.sleep(0)  # the bulk run has started
+    arriving = asyncio.create_task(urgent())
+    await asyncio.gather(running, arriving)
+    assert order.index("urgent") <= 2, order
