@@ -36,6 +36,7 @@ class Stack:
     lanes: bool = False
     bulk_port: int = field(default_factory=free_port)
     bulk: subprocess.Popen[bytes] | None = None
+    extra: list[subprocess.Popen[bytes]] = field(default_factory=list)  # stopped with the rest
 
     @property
     def url(self) -> str:
@@ -69,8 +70,14 @@ class Stack:
             self.start_bulk()
 
     def start_bulk(self) -> None:
-        env = {**self.env(), "HOTLINE_WORKER_PORT": str(self.bulk_port)}
-        self.bulk = spawn(hotline_cmd("worker", "--lane", "bulk"), env, self.workdir / "bulk.log")
+        self.bulk = self.spawn_bulk(self.bulk_port, "bulk")
+
+    def spawn_bulk(self, port: int, name: str) -> subprocess.Popen[bytes]:
+        """One more bulk-lane worker (in the lane's group: a standby, or the next active)."""
+        env = {**self.env(), "HOTLINE_WORKER_PORT": str(port)}
+        proc = spawn(hotline_cmd("worker", "--lane", "bulk"), env, self.workdir / f"{name}.log")
+        self.extra.append(proc)
+        return proc
 
     def start_gateway(self) -> None:
         self.gateway = spawn(hotline_cmd("gateway"), self.env(), self.workdir / "gateway.log")
@@ -96,7 +103,7 @@ class Stack:
         self.bulk.wait()
 
     def stop(self) -> None:
-        for proc in (self.gateway, self.worker, self.bulk):
+        for proc in (self.gateway, self.worker, *self.extra):
             if proc is not None:
                 stop(proc)
 

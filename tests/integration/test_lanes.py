@@ -4,10 +4,14 @@ the bulk lane stopped, matches across lanes, and the bulk lane survives a SIGKIL
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 from typing import Any
 
 import httpx
 import pytest
+
+from hotline.broker import free_port
 
 from .stack import Console, Stack, console
 
@@ -130,3 +134,82 @@ async def test_a_bulk_worker_killed_mid_import_loses_nothing_and_shows_nothing_t
             await msk.event(alert_id, "new", timeout=90)
         await asyncio.sleep(2.0)
     assert once_each(msk, ids, "new") == sorted(ids)
+
+
+async def test_two_agencies_report_the_same_numbers_while_bulk_workers_die_and_join(
+    lanes: Stack,
+) -> None:
+    """The deployment's failure that used to stall: two bulk workers (active and standby),
+    two agencies posting the same numbers interleaved, the active one SIGKILLed half-way and
+    a third joining. Every alert reaches the recipient once; each number is one case."""
+    stack = lanes
+    n = 1000
+    numbers = [f"0971 006 {i:03d}" for i in range(n)]
+    standby_port = free_port()
+    standby = stack.spawn_bulk(standby_port, "bulk-standby")
+    await asyncio.to_thread(_wait_ready, standby, standby_port)
+    moscow = {"Authorization": "Bearer demo-partner-ru-moscow"}
+    sent: dict[str, int] = {}  # alert_id -> number index
+    async with console(stack, "cn-beijing") as bj:
+        for start in range(0, n, 100):
+            for headers, prefix, intl in ((HANOI, "HN-PAIR", False), (moscow, "MSK-PAIR", True)):
+                items = [
+                    scam(f"{prefix}-{i}", f"+84 {numbers[i][1:]}" if intl else numbers[i])
+                    for i in range(start, start + 100)
+                ]
+                ids = await batch(stack, items, headers)
+                sent.update({a: start + k for k, a in enumerate(ids)})
+            if start == n // 2:
+                # SIGKILL whichever owns the lane now; the other takes over, a third joins.
+                workers = {stack.bulk_port: stack.bulk, standby_port: standby}
+                active = await asyncio.to_thread(_owner, workers)
+                active.kill()
+                survivor = next(p for p in workers.values() if p is not active)
+                joining = stack.spawn_bulk(free_port(), "bulk-joining")
+        for alert_id in sent:
+            await bj.wait_for(
+                lambda m, a=alert_id: (
+                    m.get("alert_id") == a and m.get("event") in ("new", "corroborated")
+                ),
+                timeout=120,
+            )
+        await asyncio.sleep(2.0)
+        assert joining.poll() is None and survivor.poll() is None
+    shown = [m for m in bj.events if m["alert_id"] in sent]
+    assert sorted(m["alert_id"] for m in shown) == sorted(sent)  # each once, none lost
+    by_number: dict[int, list[dict[str, Any]]] = {}
+    for m in shown:
+        by_number.setdefault(sent[m["alert_id"]], []).append(m)
+    for i, pair in by_number.items():
+        assert len({m["case_id"] for m in pair}) == 1, (i, pair)  # one case per number
+        assert sorted(m["event"] for m in pair) == ["corroborated", "new"], (i, pair)
+
+
+def _owner(workers: dict[int, Any], timeout: float = 30.0) -> Any:
+    """The worker that owns the lane's partition (during a rebalance, none yet: wait)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for port, proc in workers.items():
+            if _active(port):
+                return proc
+        time.sleep(0.3)
+    raise AssertionError("no bulk worker owns the lane")
+
+
+def _active(port: int) -> bool:
+    with contextlib.suppress(httpx.HTTPError, ValueError):
+        r = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1.0)
+        return bool(r.status_code == 200 and r.json()["active"])
+    return False
+
+
+def _wait_ready(proc: Any, port: int, timeout: float = 90.0) -> None:
+    """Until a worker answers /readyz with 200 (as a standby, it is not active)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the worker exited"
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1.0).status_code == 200:
+                return
+        time.sleep(0.3)
+    raise AssertionError(f"worker on port {port} not ready in {timeout}s")
