@@ -28,10 +28,10 @@ from hotline.errors import (
 from hotline.models import AlertRecord, AlertView, Kind, Lane, alert_id_for
 from hotline.topics import topics
 
-from . import contract, errors, intake, intake_pool
+from . import contract, errors, intake
 from .deps import Partner, Reader, Services, ServicesDep
 from .errors import FieldError
-from .intake_pool import Checked, Outcome, Refused
+from .intake import Checked, Outcome, Refused
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 log = logging.getLogger("hotline.gateway")
@@ -95,14 +95,14 @@ _BATCH_ERRORS = errors.responses(
 )
 async def post_alert(request: Request, sender: Partner, services: ServicesDep) -> Accepted:
     """Submit one alert; 202 only once Kafka has durably stored it."""
-    data = _json(await _body(request, services.settings.max_body_bytes))
+    data = intake.json_body(await _body(request, services.settings.max_body_bytes))
     # Checked right here: one alert takes less time than handing it to an intake worker.
     try:
         record = intake.accept(data, sender, services.settings, datetime.now(UTC), "urgent")
     except InvalidAlert:
         metrics.ALERTS_REJECTED.labels(sender, "invalid").inc()
         raise
-    item = intake_pool.checked(record)
+    item = intake.checked(record)
     prior = _prior(services, item)
     if prior is not None:
         return prior
@@ -183,16 +183,6 @@ async def _body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _json(raw: bytes) -> Any:
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidAlert(
-            f"the body is not valid JSON: {exc}",
-            errors=[{"field": "body", "message": str(exc), "type": "json_invalid"}],
-        ) from None
-
-
 def _items(raw: bytes, content_type: str) -> list[Any]:
     """A JSON array, or NDJSON (one object a line); a bad line becomes that item's error.
 
@@ -201,7 +191,7 @@ def _items(raw: bytes, content_type: str) -> list[Any]:
     """
     media = content_type.partition(";")[0].strip().lower()
     if media == "application/json" or ("ndjson" not in media and raw.lstrip().startswith(b"[")):
-        data = _json(raw)
+        data = intake.json_body(raw)
         if not isinstance(data, list):
             raise InvalidAlert(
                 "a batch is a JSON array, or NDJSON sent as application/x-ndjson",

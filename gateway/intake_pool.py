@@ -26,16 +26,14 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 import orjson
 
-from hotline.codec import dumps
-from hotline.errors import HotlineError, IntakeUnavailable, InvalidAlert, PayloadTooLarge
-from hotline.models import AlertRecord, Kind, Lane
+from hotline.errors import IntakeUnavailable
 from hotline.settings import Settings
 
-from . import intake
+from .intake import Outcome, Refused, check_item
 
 log = logging.getLogger("hotline.gateway")
 
@@ -45,58 +43,6 @@ log = logging.getLogger("hotline.gateway")
 CHUNK_ITEMS = 500
 # How long the workers of a new pool may take to start together before it counts as broken.
 START_TIMEOUT_S = 60.0
-
-
-class Checked(NamedTuple):
-    """An accepted item: what the loop's checks need, and the record as Kafka takes it."""
-
-    alert_id: str
-    content_hash: str
-    source_ref: str
-    references: str | None
-    kind: Kind
-    lane: Lane
-    value: bytes  # the AlertRecord, serialized: the loop never encodes it again
-
-
-class Refused(NamedTuple):
-    """A refused item, as its entry in the batch answer shows it."""
-
-    status: int
-    code: str
-    detail: str
-    errors: list[dict[str, Any]] | None = None
-
-    @classmethod
-    def of(cls, exc: HotlineError) -> Refused:
-        return cls(exc.status_code, exc.code, exc.detail, exc.extra.get("errors"))
-
-
-Outcome = Checked | Refused
-
-
-def checked(record: AlertRecord) -> Checked:
-    body = record.body
-    return Checked(
-        record.alert_id,
-        record.content_hash,
-        body.source_ref,
-        body.references,
-        body.kind,
-        record.lane,
-        dumps(record),
-    )
-
-
-def check_item(item: Any, sender: str, settings: Settings, now: datetime) -> Outcome:
-    """One batch item: the lane its urgency asks for, then what a single post is checked for."""
-    urgent = isinstance(item, dict) and item.get("urgency") == "immediate"
-    lane: Lane = "urgent" if urgent else "bulk"
-    try:
-        record = intake.accept(item, sender, settings, now, lane)
-    except (InvalidAlert, PayloadTooLarge) as exc:
-        return Refused.of(exc)
-    return checked(record)
 
 
 # --- in a worker process ------------------------------------------------------------------------

@@ -21,7 +21,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gateway.hub import Hub
-from gateway.intake_pool import IntakePool, check_item
+from gateway.intake import check_item
+from gateway.intake_pool import IntakePool
 from gateway.main import create_app
 from hotline.codec import dumps
 from hotline.models import AlertState, Receipt, alert_id_for
