@@ -8,9 +8,8 @@ import time
 from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 
-import orjson
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
@@ -127,18 +126,22 @@ async def post_batch(request: Request, sender: Partner, services: ServicesDep) -
     """Submit up to 10,000 alerts as a JSON array or NDJSON; answered per item."""
     settings = services.settings
     raw = await _body(request, BATCH_BYTES)
-    items = _items(raw, request.headers.get("content-type", ""))
-    if len(items) > settings.max_batch:
-        raise PayloadTooLarge(f"at most {settings.max_batch} alerts per batch, got {len(items)}")
-    wait = services.bulk_limits.retry_after(sender, len(items))
+    now = datetime.now(UTC)
+    # Parsed by the intake workers, like the checks below: never on this loop.
+    content_type = request.headers.get("content-type", "")
+    batch = await services.intake.split(raw, content_type, sender, now, settings.max_batch)
+    if batch.total > settings.max_batch:
+        raise PayloadTooLarge(f"at most {settings.max_batch} alerts per batch, got {batch.total}")
+    wait = services.bulk_limits.retry_after(sender, batch.total)
     if wait:
-        metrics.ALERTS_REJECTED.labels(sender, "rate_limited").inc(len(items))
+        metrics.ALERTS_REJECTED.labels(sender, "rate_limited").inc(batch.total)
         raise RateLimited(
             f"{sender} is over its bulk rate ({settings.partner_bulk_items_per_s:.0f} alerts/s)",
             retry_after=wait,
         )
-    results: list[BatchItem | None] = [None] * len(items)
-    outcomes = await _validate(services, sender, items)
+    results: list[BatchItem | None] = [None] * batch.total
+    # Validated and enriched by the intake workers, off this event loop.
+    outcomes = await services.intake.check(batch, sender, now)
     pending = await _admit(services, sender, outcomes, results)
     await _publish(services, sender, pending, results)
     done = [r for r in results if r is not None]
@@ -181,45 +184,6 @@ async def _body(request: Request, limit: int) -> bytes:
             raise PayloadTooLarge(f"the body is larger than {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def _items(raw: bytes, content_type: str) -> list[Any]:
-    """A JSON array, or NDJSON (one object a line); a bad line becomes that item's error.
-
-    A body declared as JSON must be an array: anything else is what the document refuses.
-    Without a declared type the body is recognised by its first character.
-    """
-    media = content_type.partition(";")[0].strip().lower()
-    if media == "application/json" or ("ndjson" not in media and raw.lstrip().startswith(b"[")):
-        data = intake.json_body(raw)
-        if not isinstance(data, list):
-            raise InvalidAlert(
-                "a batch is a JSON array, or NDJSON sent as application/x-ndjson",
-                errors=[{"field": "body", "message": "expected a JSON array", "type": "list_type"}],
-            )
-        return data
-    items: list[Any] = []
-    for line in raw.splitlines():
-        if not line.strip():
-            continue
-        try:
-            items.append(orjson.loads(line))
-        except orjson.JSONDecodeError as exc:
-            items.append(
-                InvalidAlert(
-                    f"line is not valid JSON: {exc}",
-                    errors=[{"field": "body", "message": str(exc), "type": "json_invalid"}],
-                )
-            )
-    return items
-
-
-async def _validate(services: Services, sender: str, items: list[Any]) -> list[Outcome]:
-    """Every item's outcome, in order: validated and enriched by the intake workers, off this
-    event loop, except the NDJSON lines that were not JSON, refused as they are."""
-    parsed = [item for item in items if not isinstance(item, InvalidAlert)]
-    checked = iter(await services.intake.check(parsed, sender, datetime.now(UTC)))
-    return [Refused.of(i) if isinstance(i, InvalidAlert) else next(checked) for i in items]
 
 
 async def _admit(
