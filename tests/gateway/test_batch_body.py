@@ -3,8 +3,9 @@ loop parsed the body whole, however the body is cut into pieces and chunks."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -359,6 +360,34 @@ def test_a_json_body_that_is_not_an_array_is_one_422(app: Any) -> None:
     assert r.json()["errors"] == [
         {"field": "body", "message": "expected a JSON array", "type": "list_type"}
     ]
+
+
+async def test_a_large_body_handed_over_in_parts_is_joined_off_the_loop(
+    app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As a server hands a body over, 64 KiB at a time: joined in a thread (bytes.join lets go
+    of the GIL), not in one long step of the loop."""
+    joined_apart: list[Any] = []
+    to_thread = asyncio.to_thread
+
+    async def watched(func: Any, /, *args: Any) -> Any:
+        joined_apart.append(func)
+        return await to_thread(func, *args)
+
+    monkeypatch.setattr(asyncio, "to_thread", watched)
+    padding = (b" " * 1023 + b"\n") * 1100  # blank lines: over a megabyte, no items
+    body = b"\n".join([orjson.dumps(scam("HN-X-1")), padding, orjson.dumps(scam("HN-X-2"))])
+
+    async def parts() -> AsyncIterator[bytes]:
+        for i in range(0, len(body), 65536):
+            yield body[i : i + 65536]
+
+    headers = {**AUTH, "Content-Type": "application/x-ndjson"}
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        r = await client.post("/v1/alerts/batch", content=parts(), headers=headers)
+    assert answers(r) == [(202, None, False)] * 2
+    assert b"".join in joined_apart
 
 
 def test_an_array_after_much_whitespace_is_still_an_array(app: Any) -> None:
