@@ -24,8 +24,9 @@ from hotline.errors import InvalidAlert
 
 from .intake import Outcome, Refused, json_body
 
-# How much of a body tells its format, unless all of it is whitespace.
-_HEAD_BYTES = 64
+# A body's first character is looked for this much at a time: one that starts with a lot of
+# whitespace is never copied whole on the loop to find it.
+_WINDOW_BYTES = 4096
 
 # An item orjson cannot write back (nested over 254 levels; it parses up to 1024) is judged
 # where it is parsed: far too deep for an alert, it is refused without ever reaching a chunk.
@@ -51,8 +52,11 @@ def is_array(raw: bytes, content_type: str) -> bool:
         return True
     if "ndjson" in media:
         return False
-    head = raw[:_HEAD_BYTES].lstrip() or raw.lstrip()  # the whole body only when it must
-    return head.startswith(b"[")
+    for start in range(0, len(raw), _WINDOW_BYTES):
+        head = raw[start : start + _WINDOW_BYTES].lstrip()
+        if head:
+            return head.startswith(b"[")
+    return False
 
 
 def pieces(raw: bytes, size: int) -> list[tuple[int, int]]:

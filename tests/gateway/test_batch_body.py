@@ -220,8 +220,11 @@ def test_an_array_past_the_limit_is_only_counted() -> None:
         ("application/ndjson", b"[1]", False),
         ("", b"[1]", True),
         ("", b" \r\n\t [1]", True),
-        ("", b" " * 1000 + b"[1]", True),  # past the head it looks at first
-        ("", b" " * 1000, False),
+        ("", b" " * 1000 + b"[1]", True),
+        ("", b"\n" * 4095 + b"[1]", True),
+        ("", b"\t" * 4096 + b"[1]", True),
+        ("", b" " * 10_000 + b"{}", False),
+        ("", b" " * 10_000, False),
         ("", b"", False),
         ("", b'{"a": 1}\n[1]', False),
         ("text/plain", b"[1]", True),
