@@ -134,6 +134,8 @@ def _parse(
     limit: int,
     chunk_items: int,
 ) -> Split:
+    """In a worker, or on the loop when none can run. An item that parsing refuses for being
+    too deep to write back gets the answer a check would have given it."""
     refuse = partial(check_item, sender=sender, settings=settings, now=now)
     parse = batch_body.split_array if array else batch_body.split_lines
     return parse(raw, limit, chunk_items, refuse)
