@@ -8,9 +8,8 @@ import time
 from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 
-import orjson
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
@@ -28,15 +27,17 @@ from hotline.errors import (
 from hotline.models import AlertRecord, AlertView, Kind, Lane, alert_id_for
 from hotline.topics import topics
 
-from . import contract, errors, intake, intake_pool
+from . import contract, errors, intake
 from .deps import Partner, Reader, Services, ServicesDep
 from .errors import FieldError
-from .intake_pool import Checked, Outcome, Refused
+from .intake import Checked, Outcome, Refused
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 log = logging.getLogger("hotline.gateway")
 
 BATCH_BYTES = 32 * 1024 * 1024
+# Over this, bytes.join copies without holding the GIL (CPython's own threshold).
+JOIN_APART_BYTES = 1024 * 1024
 # A batch's per-item steps on the loop let it go this often: some 2 ms of work in between.
 YIELD_EVERY = 200
 
@@ -95,14 +96,14 @@ _BATCH_ERRORS = errors.responses(
 )
 async def post_alert(request: Request, sender: Partner, services: ServicesDep) -> Accepted:
     """Submit one alert; 202 only once Kafka has durably stored it."""
-    data = _json(await _body(request, services.settings.max_body_bytes))
+    data = intake.json_body(await _body(request, services.settings.max_body_bytes))
     # Checked right here: one alert takes less time than handing it to an intake worker.
     try:
         record = intake.accept(data, sender, services.settings, datetime.now(UTC), "urgent")
     except InvalidAlert:
         metrics.ALERTS_REJECTED.labels(sender, "invalid").inc()
         raise
-    item = intake_pool.checked(record)
+    item = intake.checked(record)
     prior = _prior(services, item)
     if prior is not None:
         return prior
@@ -128,18 +129,22 @@ async def post_batch(request: Request, sender: Partner, services: ServicesDep) -
     """Submit up to 10,000 alerts as a JSON array or NDJSON; answered per item."""
     settings = services.settings
     raw = await _body(request, BATCH_BYTES)
-    items = _items(raw, request.headers.get("content-type", ""))
-    if len(items) > settings.max_batch:
-        raise PayloadTooLarge(f"at most {settings.max_batch} alerts per batch, got {len(items)}")
-    wait = services.bulk_limits.retry_after(sender, len(items))
+    now = datetime.now(UTC)
+    # Parsed by the intake workers, like the checks below: never on this loop.
+    content_type = request.headers.get("content-type", "")
+    batch = await services.intake.split(raw, content_type, sender, now, settings.max_batch)
+    if batch.total > settings.max_batch:
+        raise PayloadTooLarge(f"at most {settings.max_batch} alerts per batch, got {batch.total}")
+    wait = services.bulk_limits.retry_after(sender, batch.total)
     if wait:
-        metrics.ALERTS_REJECTED.labels(sender, "rate_limited").inc(len(items))
+        metrics.ALERTS_REJECTED.labels(sender, "rate_limited").inc(batch.total)
         raise RateLimited(
             f"{sender} is over its bulk rate ({settings.partner_bulk_items_per_s:.0f} alerts/s)",
             retry_after=wait,
         )
-    results: list[BatchItem | None] = [None] * len(items)
-    outcomes = await _validate(services, sender, items)
+    results: list[BatchItem | None] = [None] * batch.total
+    # Validated and enriched by the intake workers, off this event loop.
+    outcomes = await services.intake.check(batch, sender, now)
     pending = await _admit(services, sender, outcomes, results)
     await _publish(services, sender, pending, results)
     done = [r for r in results if r is not None]
@@ -181,56 +186,11 @@ async def _body(request: Request, limit: int) -> bytes:
         if size > limit:
             raise PayloadTooLarge(f"the body is larger than {limit} bytes")
         chunks.append(chunk)
+    if size > JOIN_APART_BYTES:
+        # Joining a large import's parts (a server hands them over 64 KiB at a time) is a
+        # copy of tens of milliseconds: in a thread, for bytes.join lets go of the GIL.
+        return await asyncio.to_thread(b"".join, chunks)
     return b"".join(chunks)
-
-
-def _json(raw: bytes) -> Any:
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidAlert(
-            f"the body is not valid JSON: {exc}",
-            errors=[{"field": "body", "message": str(exc), "type": "json_invalid"}],
-        ) from None
-
-
-def _items(raw: bytes, content_type: str) -> list[Any]:
-    """A JSON array, or NDJSON (one object a line); a bad line becomes that item's error.
-
-    A body declared as JSON must be an array: anything else is what the document refuses.
-    Without a declared type the body is recognised by its first character.
-    """
-    media = content_type.partition(";")[0].strip().lower()
-    if media == "application/json" or ("ndjson" not in media and raw.lstrip().startswith(b"[")):
-        data = _json(raw)
-        if not isinstance(data, list):
-            raise InvalidAlert(
-                "a batch is a JSON array, or NDJSON sent as application/x-ndjson",
-                errors=[{"field": "body", "message": "expected a JSON array", "type": "list_type"}],
-            )
-        return data
-    items: list[Any] = []
-    for line in raw.splitlines():
-        if not line.strip():
-            continue
-        try:
-            items.append(orjson.loads(line))
-        except orjson.JSONDecodeError as exc:
-            items.append(
-                InvalidAlert(
-                    f"line is not valid JSON: {exc}",
-                    errors=[{"field": "body", "message": str(exc), "type": "json_invalid"}],
-                )
-            )
-    return items
-
-
-async def _validate(services: Services, sender: str, items: list[Any]) -> list[Outcome]:
-    """Every item's outcome, in order: validated and enriched by the intake workers, off this
-    event loop, except the NDJSON lines that were not JSON, refused as they are."""
-    parsed = [item for item in items if not isinstance(item, InvalidAlert)]
-    checked = iter(await services.intake.check(parsed, sender, datetime.now(UTC)))
-    return [Refused.of(i) if isinstance(i, InvalidAlert) else next(checked) for i in items]
 
 
 async def _admit(

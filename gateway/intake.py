@@ -1,16 +1,19 @@
-"""Turning a partner's JSON into an `AlertRecord`: pure, so the rules are testable alone."""
+"""Turning a partner's JSON into an `AlertRecord`, and a batch item into its outcome: pure, so
+the rules are testable alone."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
+import orjson
 from pydantic import ValidationError
 
 from hotline.codec import dumps
-from hotline.errors import InvalidAlert, PayloadTooLarge
+from hotline.errors import HotlineError, InvalidAlert, PayloadTooLarge
 from hotline.models import (
     AlertRecord,
+    Kind,
     Lane,
     alert_id_for,
     content_hash,
@@ -25,6 +28,45 @@ from streams.route import refused_recipients
 # because parse_alert re-encodes with orjson, whose limit (254) is below the parser's (1024):
 # deeper input raised TypeError there, a 500 for one POST and for a whole batch.
 MAX_DEPTH = 32
+
+
+class Checked(NamedTuple):
+    """An accepted item: what the loop's checks need, and the record as Kafka takes it."""
+
+    alert_id: str
+    content_hash: str
+    source_ref: str
+    references: str | None
+    kind: Kind
+    lane: Lane
+    value: bytes  # the AlertRecord, serialized: the loop never encodes it again
+
+
+class Refused(NamedTuple):
+    """A refused item, as its entry in the batch answer shows it."""
+
+    status: int
+    code: str
+    detail: str
+    errors: list[dict[str, Any]] | None = None
+
+    @classmethod
+    def of(cls, exc: HotlineError) -> Refused:
+        return cls(exc.status_code, exc.code, exc.detail, exc.extra.get("errors"))
+
+
+Outcome = Checked | Refused
+
+
+def json_body(raw: bytes) -> Any:
+    """A body as JSON, or the 422 that names the body."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidAlert(
+            f"the body is not valid JSON: {exc}",
+            errors=[{"field": "body", "message": str(exc), "type": "json_invalid"}],
+        ) from None
 
 
 def accept(data: Any, sender: str, settings: Settings, now: datetime, lane: Lane) -> AlertRecord:
@@ -77,6 +119,30 @@ def accept(data: Any, sender: str, settings: Settings, now: datetime, lane: Lane
     if body.kind != "scam_number":  # a scam number's fields are all short: never too large
         _check_deliverable_size(record.model_copy(update={"enrichment": enrichment}), settings)
     return record
+
+
+def checked(record: AlertRecord) -> Checked:
+    body = record.body
+    return Checked(
+        record.alert_id,
+        record.content_hash,
+        body.source_ref,
+        body.references,
+        body.kind,
+        record.lane,
+        dumps(record),
+    )
+
+
+def check_item(item: Any, sender: str, settings: Settings, now: datetime) -> Outcome:
+    """One batch item: the lane its urgency asks for, then what a single post is checked for."""
+    urgent = isinstance(item, dict) and item.get("urgency") == "immediate"
+    lane: Lane = "urgent" if urgent else "bulk"
+    try:
+        record = accept(item, sender, settings, now, lane)
+    except (InvalidAlert, PayloadTooLarge) as exc:
+        return Refused.of(exc)
+    return checked(record)
 
 
 def _check_deliverable_size(enriched: AlertRecord, settings: Settings) -> None:

@@ -1,9 +1,10 @@
 """A batch post's alerts validated and enriched in worker processes, off the event loop.
 
 `intake.accept` is pure CPU: run on the event loop for a 10,000-alert import, it would hold up
-the urgent posts and the console sockets that the same loop serves. A batch is therefore cut
-into chunks that a small process pool checks; the loop keeps only the cheap lookups that need
-the hub (duplicates, conflicts, follow-ups), and a single post, one alert, stays on the loop.
+the urgent posts and the console sockets that the same loop serves. So would parsing the
+body. A batch is therefore parsed by a small process pool (`batch_body`), then checked by it
+in chunks; the loop keeps only the cheap lookups that need the hub (duplicates, conflicts,
+follow-ups), and a single post, one alert, stays on the loop.
 
 Workers are forked by a fork server (`forkserver`), never by the gateway itself: it has
 threads (the Kafka client's, the metrics server's) and an event loop that a forked child
@@ -22,20 +23,19 @@ import select
 import signal
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
-from typing import Any, NamedTuple
+from functools import partial
+from typing import Any, TypeVar
 
-import orjson
-
-from hotline.codec import dumps
-from hotline.errors import HotlineError, IntakeUnavailable, InvalidAlert, PayloadTooLarge
-from hotline.models import AlertRecord, Kind, Lane
+from hotline.errors import IntakeUnavailable
 from hotline.settings import Settings
 
-from . import intake
+from . import batch_body
+from .batch_body import Split
+from .intake import Outcome, Refused, check_item
 
 log = logging.getLogger("hotline.gateway")
 
@@ -43,60 +43,17 @@ log = logging.getLogger("hotline.gateway")
 # and a chunk's answer is quick to send back, yet the per-task cost (pickling, a pipe round
 # trip) stays noise. 10,000 items make 20 tasks.
 CHUNK_ITEMS = 500
+# An NDJSON body is parsed in pieces of about this size: what is copied out of the body and
+# pickled at once, in gateway threads that hold the GIL meanwhile, while the loop waits.
+PIECE_BYTES = 1024 * 1024
 # How long the workers of a new pool may take to start together before it counts as broken.
 START_TIMEOUT_S = 60.0
 
+_UNAVAILABLE = Refused.of(
+    IntakeUnavailable("the gateway could not validate these alerts now; retry later")
+)
 
-class Checked(NamedTuple):
-    """An accepted item: what the loop's checks need, and the record as Kafka takes it."""
-
-    alert_id: str
-    content_hash: str
-    source_ref: str
-    references: str | None
-    kind: Kind
-    lane: Lane
-    value: bytes  # the AlertRecord, serialized: the loop never encodes it again
-
-
-class Refused(NamedTuple):
-    """A refused item, as its entry in the batch answer shows it."""
-
-    status: int
-    code: str
-    detail: str
-    errors: list[dict[str, Any]] | None = None
-
-    @classmethod
-    def of(cls, exc: HotlineError) -> Refused:
-        return cls(exc.status_code, exc.code, exc.detail, exc.extra.get("errors"))
-
-
-Outcome = Checked | Refused
-
-
-def checked(record: AlertRecord) -> Checked:
-    body = record.body
-    return Checked(
-        record.alert_id,
-        record.content_hash,
-        body.source_ref,
-        body.references,
-        body.kind,
-        record.lane,
-        dumps(record),
-    )
-
-
-def check_item(item: Any, sender: str, settings: Settings, now: datetime) -> Outcome:
-    """One batch item: the lane its urgency asks for, then what a single post is checked for."""
-    urgent = isinstance(item, dict) and item.get("urgency") == "immediate"
-    lane: Lane = "urgent" if urgent else "bulk"
-    try:
-        record = intake.accept(item, sender, settings, now, lane)
-    except (InvalidAlert, PayloadTooLarge) as exc:
-        return Refused.of(exc)
-    return checked(record)
+T = TypeVar("T")
 
 
 # --- in a worker process ------------------------------------------------------------------------
@@ -149,16 +106,39 @@ def _running(pid: int) -> bool:
     return True
 
 
-def check_chunk(raw: bytes, sender: str, now: datetime) -> list[Outcome]:
-    """A worker's task: the items as one JSON array in, one plain outcome each out, in order.
+def split_body(
+    raw: bytes, array: bool, sender: str, now: datetime, limit: int, chunk_items: int
+) -> Split:
+    """A worker's first task for a batch: its body, or a piece of an NDJSON one, parsed."""
+    return _parse(raw, array, sender, _worker_settings(), now, limit, chunk_items)
 
-    JSON rather than the parsed items: one bytes object is cheap to pickle (in a gateway
-    thread that holds the GIL meanwhile), and an item nested too deep to encode is caught on
-    the loop, item by item, where pickle would fail later, in that thread, for the whole chunk.
-    """
+
+def check_chunk(chunk: bytes, sender: str, now: datetime) -> list[Outcome]:
+    """A worker's second task: each item of a chunk that `split_body` wrote, in order."""
+    settings = _worker_settings()
+    return [check_item(item, sender, settings, now) for item in batch_body.items_of(chunk)]
+
+
+def _worker_settings() -> Settings:
     if _settings is None:
         raise RuntimeError("intake worker started without its settings")
-    return [check_item(item, sender, _settings, now) for item in orjson.loads(raw)]
+    return _settings
+
+
+def _parse(
+    raw: bytes,
+    array: bool,
+    sender: str,
+    settings: Settings,
+    now: datetime,
+    limit: int,
+    chunk_items: int,
+) -> Split:
+    """In a worker, or on the loop when none can run. An item that parsing refuses for being
+    too deep to write back gets the answer a check would have given it."""
+    refuse = partial(check_item, sender=sender, settings=settings, now=now)
+    parse = batch_body.split_array if array else batch_body.split_lines
+    return parse(raw, limit, chunk_items, refuse)
 
 
 def _started() -> None:
@@ -211,35 +191,54 @@ class IntakePool:
             raise
         return pool
 
-    async def check(self, items: Sequence[Any], sender: str, now: datetime) -> list[Outcome]:
-        """Each item's outcome, in order; the chunks run on the workers side by side."""
-        chunks = [list(items[i : i + CHUNK_ITEMS]) for i in range(0, len(items), CHUNK_ITEMS)]
-        done = await asyncio.gather(*(self._check_chunk(c, sender, now) for c in chunks))
-        return [outcome for chunk in done for outcome in chunk]
-
-    async def _check_chunk(self, items: list[Any], sender: str, now: datetime) -> list[Outcome]:
+    async def split(
+        self, raw: bytes, content_type: str, sender: str, now: datetime, limit: int
+    ) -> Split:
+        """A batch body's items, parsed on the workers (an NDJSON one in pieces, side by side);
+        raises InvalidAlert for a body that is not a batch. Past `limit` items only the count
+        is right: such a batch is refused whole."""
+        array = batch_body.is_array(raw, content_type)
+        cuts = [(0, len(raw))] if array else batch_body.pieces(raw, PIECE_BYTES)
+        tasks: list[asyncio.Future[Split]] = []
         try:
-            raw = orjson.dumps(items)
-        except orjson.JSONEncodeError:
-            return await self._check_apart(items, sender, now)
-        return await self._on_workers(raw, len(items), sender, now)
+            for start, end in cuts:
+                # Each piece copied out of the body (an array's is the body: no copy) and
+                # handed over in a turn of the loop of its own: others are served in between.
+                piece = raw[start:end]
+                tasks.append(asyncio.ensure_future(self._split(piece, array, sender, now, limit)))
+                await asyncio.sleep(0)
+            return batch_body.joined(await asyncio.gather(*tasks))
+        finally:
+            for task in tasks:  # done already, unless the partner left or the body was refused
+                task.cancel()
 
-    async def _check_apart(self, items: list[Any], sender: str, now: datetime) -> list[Outcome]:
-        """A chunk with an item nested deeper than orjson encodes (it decodes deeper still): far
-        too deep for an alert, so refused here at once; the others go to the workers."""
-        refused: dict[int, Outcome] = {}
-        parts = []
-        for i, item in enumerate(items):
-            try:
-                parts.append(orjson.dumps(item))
-            except orjson.JSONEncodeError:
-                refused[i] = check_item(item, sender, self.settings, now)
-        raw = b"[%s]" % b",".join(parts)
-        rest = iter(await self._on_workers(raw, len(parts), sender, now) if parts else [])
-        return [refused[i] if i in refused else next(rest) for i in range(len(items))]
+    async def _split(
+        self, raw: bytes, array: bool, sender: str, now: datetime, limit: int
+    ) -> Split:
+        split = await self._on_workers(split_body, raw, array, sender, now, limit, CHUNK_ITEMS)
+        if split is None:
+            # No workers now: parsed here, as before there were any, so that the body still
+            # gets its own answer and each item its own (the ones refused while parsing their
+            # 422, the others 503). The loop waits meanwhile, as it did then.
+            return _parse(raw, array, sender, self.settings, now, limit, CHUNK_ITEMS)
+        return split
 
-    async def _on_workers(self, raw: bytes, n: int, sender: str, now: datetime) -> list[Outcome]:
-        """`check_chunk` in a worker; once more on a new pool if the pool broke meanwhile."""
+    async def check(self, batch: Split, sender: str, now: datetime) -> list[Outcome]:
+        """Each item's outcome, in order; the chunks run on the workers side by side."""
+        done = await asyncio.gather(*(self._check(c, sender, now) for c in batch.chunks))
+        rest = (outcome for chunk in done for outcome in chunk)
+        decided = batch.decided
+        return [decided[i] if i in decided else next(rest) for i in range(batch.total)]
+
+    async def _check(self, chunk: bytes, sender: str, now: datetime) -> list[Outcome]:
+        outcomes = await self._on_workers(check_chunk, chunk, sender, now)
+        if outcomes is None:
+            return [_UNAVAILABLE] * batch_body.size_of(chunk)
+        return outcomes
+
+    async def _on_workers(self, task: Callable[..., T], *args: Any) -> T | None:
+        """`task` in a worker; once more on a new pool if the pool broke meanwhile; None if
+        it could not run."""
         loop = asyncio.get_running_loop()
         for _ in range(2):
             if self._closed:
@@ -249,16 +248,13 @@ class IntakePool:
                 # Shielded: a partner hanging up cancels its own wait, not the launch others
                 # wait for too.
                 pool = await asyncio.shield(asyncio.wrap_future(workers))
-                return await loop.run_in_executor(pool, check_chunk, raw, sender, now)
+                return await loop.run_in_executor(pool, task, *args)
             except (BrokenProcessPool, OSError) as exc:  # OSError: no process could start
                 self._discard(workers, exc)
             except RuntimeError:  # "cannot schedule new futures after shutdown"
                 if not self._closed:
                     raise
-        refused = Refused.of(
-            IntakeUnavailable("the gateway could not validate these alerts now; retry later")
-        )
-        return [refused] * n
+        return None
 
     def _discard(self, workers: Future[ProcessPoolExecutor], exc: BaseException) -> None:
         """Drops a broken pool, once, however many of its chunks report it."""

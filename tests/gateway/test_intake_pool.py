@@ -20,8 +20,10 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
+from gateway import intake_pool
 from gateway.hub import Hub
-from gateway.intake_pool import IntakePool, check_item
+from gateway.intake import check_item
+from gateway.intake_pool import IntakePool
 from gateway.main import create_app
 from hotline.codec import dumps
 from hotline.models import AlertState, Receipt, alert_id_for
@@ -157,7 +159,8 @@ async def test_the_workers_give_what_the_loop_would() -> None:
     pool = IntakePool(settings)
     items = mixed()
     try:
-        outcomes = await pool.check(items, SENDER, NOW)
+        batch = await pool.split(json.dumps(items).encode(), "", SENDER, NOW, 10_000)
+        outcomes = await pool.check(batch, SENDER, NOW)
     finally:
         await pool.stop()
     assert outcomes == [check_item(item, SENDER, settings, NOW) for item in items]
@@ -175,7 +178,8 @@ async def test_the_workers_judge_by_the_gateways_settings() -> None:
         "recipients": ["cn-beijing"],
     }
     try:
-        [outcome] = await pool.check([wanted], SENDER, NOW)
+        batch = await pool.split(orjson.dumps([wanted]), "", SENDER, NOW, 10_000)
+        [outcome] = await pool.check(batch, SENDER, NOW)
     finally:
         await pool.stop()
     assert outcome == check_item(wanted, SENDER, settings, NOW)
@@ -183,6 +187,31 @@ async def test_the_workers_judge_by_the_gateways_settings() -> None:
 
 
 # --- the loop stays free ----------------------------------------------------------------------
+
+
+def test_the_gateway_never_parses_a_batch_body_itself(
+    app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Neither the body nor any line of it: the workers parse it, where the loop once did."""
+    parsed: list[Any] = []
+    loads = orjson.loads
+
+    def watched(data: Any) -> Any:
+        parsed.append(data)
+        return loads(data)
+
+    monkeypatch.setattr(orjson, "loads", watched)  # here only: the workers import their own
+    array = orjson.dumps([scam(f"HN-J-{i}") for i in range(3)])
+    lines = [orjson.dumps(scam(f"HN-N-{i}")) for i in range(3)] + [b"{not json"]
+    ndjson = b"\n".join(lines)
+    client = TestClient(app, raise_server_exceptions=False)
+    json_answer = client.post("/v1/alerts/batch", content=array, headers=AUTH)
+    ndjson_headers = {**AUTH, "Content-Type": "application/x-ndjson"}
+    ndjson_answer = client.post("/v1/alerts/batch", content=ndjson, headers=ndjson_headers)
+
+    assert json_answer.json()["accepted"] == 3
+    assert [i["status"] for i in ndjson_answer.json()["items"]] == [202, 202, 202, 422]
+    assert [data for data in parsed if data in (array, ndjson, *lines)] == []
 
 
 async def test_the_event_loop_keeps_ticking_while_a_10000_item_batch_is_validated() -> None:
@@ -252,6 +281,57 @@ def test_workers_that_cannot_start_are_a_503_per_item_never_a_500(
     assert {(i["status"], i["error"]) for i in r.json()["items"]} == {(503, "intake_unavailable")}
     assert all("retry later" in i["detail"] for i in r.json()["items"])
     assert app.state.services.publisher.send_many.records == []
+
+
+def test_without_workers_each_item_still_gets_the_answer_it_always_got(
+    app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The body is parsed on the loop then, as it was before there were workers: a line that is
+    not JSON, or an item too deep to pass on, keeps its 422; only the others wait for them."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    def broken() -> None:
+        raise BrokenProcessPool("a worker died while starting")
+
+    monkeypatch.setattr(app.state.services.intake, "_launch", broken)
+    client = TestClient(app, raise_server_exceptions=False)
+    lines = [orjson.dumps(scam("HN-W-1")), b"{not json", json.dumps(nested(300)).encode(), b""]
+    r = client.post(
+        "/v1/alerts/batch",
+        content=b"\n".join([*lines, orjson.dumps(scam("HN-W-2"))]),
+        headers={**AUTH, "Content-Type": "application/x-ndjson"},
+    )
+    assert r.status_code == 200, r.text
+    assert [(i["index"], i["status"], i["error"]) for i in r.json()["items"]] == [
+        (0, 503, "intake_unavailable"),
+        (1, 422, "invalid_alert"),
+        (2, 422, "invalid_alert"),
+        (3, 503, "intake_unavailable"),
+    ]
+    assert [e["type"] for e in r.json()["items"][1]["errors"]] == ["json_invalid"]
+    assert [e["type"] for e in r.json()["items"][2]["errors"]] == ["too_deep"]
+    not_json = client.post("/v1/alerts/batch", content=b"[{", headers=AUTH)
+    assert not_json.status_code == 422 and not_json.json()["errors"][0]["field"] == "body"
+    assert app.state.services.publisher.send_many.records == []
+
+
+def test_workers_lost_after_the_parse_keep_the_answers_the_parse_decided(
+    app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool = app.state.services.intake
+    on_workers = pool._on_workers
+
+    async def checks_fail(task: Any, *args: Any) -> Any:
+        return None if task is intake_pool.check_chunk else await on_workers(task, *args)
+
+    monkeypatch.setattr(pool, "_on_workers", checks_fail)
+    r = post_batch(app, [scam("HN-W-3"), nested(300), {"kind": "scam_number"}])
+    assert r.status_code == 200, r.text
+    assert [(i["status"], i["error"]) for i in r.json()["items"]] == [
+        (503, "intake_unavailable"),
+        (422, "invalid_alert"),
+        (503, "intake_unavailable"),
+    ]
 
 
 def test_workers_are_not_forked_from_the_gateway() -> None:
