@@ -7,7 +7,7 @@ from pathlib import Path
 
 from gateway.alerts import _lane
 from gateway.hub import Hub
-from gateway.intake_pool import checked
+from gateway.intake import checked
 from hotline.codec import dumps
 from hotline.models import AlertState
 from hotline.settings import Settings
