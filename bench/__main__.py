@@ -1,6 +1,6 @@
 """`python -m bench [--numbers N] [--consoles C] [--quick] [--label before|after]`
 
-One broker, one worker, one gateway, started here and stopped here. The phases run in this
+One broker, a worker per lane, one gateway, started here and stopped here. The phases run in this
 order, each next to the baseline it is compared with:
 
  1. broker ceiling      Kafka's ProducerPerformance (acks=all) on the fresh broker

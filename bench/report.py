@@ -30,8 +30,9 @@ COMMANDS = {
 }
 
 INTRO = """\
-`make bench` runs `python -m bench`: one real Kafka broker, one `hotline worker`, one
-`hotline gateway` and every client on 127.0.0.1. Each phase runs next to a baseline measured
+`make bench` runs `python -m bench`: one real Kafka broker, a worker per lane (`hotline
+worker --lane urgent` and `--lane bulk`, as `hotline up` runs them), one `hotline gateway` and
+every client on 127.0.0.1. Each phase runs next to a baseline measured
 in the same run (Kafka's own ProducerPerformance; a passthrough consumer → producer on the same
 records, before and after the stream run), because the machine is shared and noisy (2 cores):
 compare **ratios** to the same run's baseline, not absolute rates across runs, and run the
