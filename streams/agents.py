@@ -98,7 +98,7 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
             await send_all(guarded(source, value, handle))
         except UnwritableRecord as exc:
             before.rollback()
-            await send_all(guard.failed(source, _offset(), value, exc, reject=True))
+            await send_all(guard_of(source).failed(source, _offset(), value, exc, reject=True))
 
     async def timed_step(work: Callable[[datetime], list[Out]]) -> None:
         async with turn.urgent():
@@ -131,18 +131,21 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
         for table in alerts:
             table.commit()
 
-    guard = Guard(
-        staged,
-        t.dead_letter,
-        limit,
-        lambda record: processor.unwritable(record, lane_of(record), datetime.now(UTC)),
-    )
+    # One guard per lane: a record that can never be written is rejected into the tables of
+    # the lane that read it (a single-POST follow-up of a bulk alert is the bulk lane's).
+    def rejecting_into(st: State) -> Callable[[AlertRecord], list[Out]]:
+        return lambda record: processor.unwritable(record, st, now())
 
-    def lane_of(record: AlertRecord) -> State:
-        return states.get(record.lane) or next(iter(states.values()))
+    guards = {
+        lane: Guard(staged, t.dead_letter, limit, rejecting_into(st)) for lane, st in states.items()
+    }
+    lane_reading = {topic: lane for lane in states for topic in inputs[lane]}
+
+    def guard_of(source: str) -> Guard:
+        return guards[lane_reading[source]]
 
     def guarded(source: str, value: bytes, handle: Handle) -> list[Out]:
-        return guard.run(source, _offset(), value, handle)
+        return guard_of(source).run(source, _offset(), value, handle)
 
     # --- the urgent lane ------------------------------------------------------------------
 
@@ -217,7 +220,7 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
             outs: list[Out] = []
             for raw in _parts(value, "answers"):
                 # Each answer alone: one that fails is dead-lettered, the others delivered.
-                outs += guard.run(
+                outs += guard_of(t.matched_bulk).run(
                     t.matched_bulk,
                     _offset(),
                     raw,
