@@ -24,6 +24,7 @@ from typing import IO
 import httpx
 
 from hotline.broker import LocalBroker, free_port
+from hotline.supervisor import worker_active
 
 PR_SET_PDEATHSIG = 1
 ROOT = Path(__file__).resolve().parent.parent  # bench/ is not installed: children need it
@@ -231,7 +232,4 @@ def _active(proc: subprocess.Popen[bytes] | None, port: int, log: Path) -> bool:
     assert proc is not None
     if proc.poll() is not None:
         raise RuntimeError(f"worker exited:\n{tail(log)}")
-    with contextlib.suppress(httpx.HTTPError, ValueError):
-        r = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1.0)
-        return bool(r.status_code == 200 and r.json().get("active"))
-    return False
+    return worker_active(port)

@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
-from typing import IO
+from typing import IO, Any
 
 import httpx
 
@@ -85,6 +85,22 @@ def wait_ready(url: str, procs: Sequence[subprocess.Popen[bytes]], timeout: floa
     raise RuntimeError(f"{url}/readyz did not answer 200 within {timeout:.0f}s")
 
 
+def worker_readiness(port: int) -> dict[str, Any] | None:
+    """The /readyz body of the worker on `port` once it is ready (tables recovered, as the
+    active worker of its lane or a standby: `active` says which); None until then."""
+    with contextlib.suppress(httpx.HTTPError, ValueError):
+        r = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1.0)
+        if r.status_code == 200:
+            body: dict[str, Any] = r.json()
+            return body
+    return None
+
+
+def worker_active(port: int) -> bool:
+    """Whether the worker on `port` owns its lane's partition, tables recovered."""
+    return bool((worker_readiness(port) or {}).get("active"))
+
+
 def wait_worker(port: int, procs: Sequence[subprocess.Popen[bytes]], timeout: float = 90.0) -> None:
     """Until the worker owns the stream and has recovered its tables: until then an alert
     posted would wait for it (the gateway alone answering /readyz is not "up")."""
@@ -92,10 +108,8 @@ def wait_worker(port: int, procs: Sequence[subprocess.Popen[bytes]], timeout: fl
     while time.monotonic() < deadline:
         if any(p.poll() is not None for p in procs):
             raise RuntimeError("a hotline process exited during start-up")
-        with contextlib.suppress(httpx.HTTPError, ValueError):
-            r = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1.0)
-            if r.status_code == 200 and r.json().get("active"):
-                return
+        if worker_active(port):
+            return
         time.sleep(0.3)
     raise RuntimeError(f"the worker was not ready within {timeout:.0f}s")
 

@@ -18,7 +18,7 @@ import orjson
 import websockets
 
 from hotline.broker import free_port
-from hotline.supervisor import hotline_cmd, spawn, stop, wait_ready
+from hotline.supervisor import hotline_cmd, spawn, stop, wait_ready, worker_active
 
 
 @dataclass
@@ -128,10 +128,8 @@ def _wait_active(
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert proc is not None and proc.poll() is None, log()
-        with contextlib.suppress(httpx.HTTPError):
-            r = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1.0)
-            if r.status_code == 200 and r.json()["active"]:
-                return
+        if worker_active(port):
+            return
         time.sleep(0.3)
     raise AssertionError(f"worker on port {port} not ready in {timeout}s\n{log()}")
 

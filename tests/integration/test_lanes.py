@@ -4,7 +4,6 @@ the bulk lane stopped, matches across lanes, and the bulk lane survives a SIGKIL
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from typing import Any
 
@@ -12,6 +11,7 @@ import httpx
 import pytest
 
 from hotline.broker import free_port
+from hotline.supervisor import worker_active, worker_readiness
 
 from .stack import Console, Stack, console
 
@@ -190,17 +190,10 @@ def _owner(workers: dict[int, Any], timeout: float = 30.0) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for port, proc in workers.items():
-            if _active(port):
+            if worker_active(port):
                 return proc
         time.sleep(0.3)
     raise AssertionError("no bulk worker owns the lane")
-
-
-def _active(port: int) -> bool:
-    with contextlib.suppress(httpx.HTTPError, ValueError):
-        r = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1.0)
-        return bool(r.status_code == 200 and r.json()["active"])
-    return False
 
 
 def _wait_ready(proc: Any, port: int, timeout: float = 90.0) -> None:
@@ -208,8 +201,7 @@ def _wait_ready(proc: Any, port: int, timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert proc.poll() is None, "the worker exited"
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1.0).status_code == 200:
-                return
+        if worker_readiness(port) is not None:
+            return
         time.sleep(0.3)
     raise AssertionError(f"worker on port {port} not ready in {timeout}s")
