@@ -38,7 +38,7 @@ from streams.watchdog import StallDetector
 
 log = logging.getLogger("hotline.worker")
 
-# Small enough that an urgent alert waits behind at most one batch of bulk work (~50 ms).
+# Bulk alerts the bulk lane admits in one step, and so sends in one match request.
 BULK_BATCH = 100
 # The bulk alerts the urgent lane matches in one step: what an urgent alert may wait for there
 # (each costs the urgent lane about a millisecond, its changelog writes included).

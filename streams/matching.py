@@ -3,8 +3,9 @@
 The case index (cases, fingerprints, persons, links) has one writer, the urgent lane: two
 lanes writing it would race, and two reports of one number could open two cases. The urgent
 lane matches its own alerts in place. The bulk lane admits its alerts, sends them in batches
-to match.bulk, and delivers them once the answer is back on matched.bulk; an urgent alert
-waits for at most the one batch being matched, never for the import behind it.
+to match.bulk, and delivers them once the answers are back on matched.bulk; the urgent lane
+matches a batch ten alerts to a step (streams/agents.py), so an urgent alert waits for at
+most one such step, never for the import behind it.
 
 Each answer carries the whole admitted alert back, so the bulk lane needs no memory between
 the two halves: a lane restarted between them gets the answer and delivers it, and a request
