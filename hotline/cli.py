@@ -111,6 +111,7 @@ def worker(
     from aiokafka.errors import KafkaError
 
     from hotline import logs
+    from hotline.errors import ConfigError
     from hotline.models import Lane
     from hotline.topics import ensure_topics_with_retry
     from streams.app import LANES, create_app
@@ -124,6 +125,8 @@ def worker(
         raise CommandError(
             f"Kafka at {settings.kafka_bootstrap} did not answer ({exc})", ExitCode.UNAVAILABLE
         ) from None
+    except ConfigError as exc:
+        raise CommandError(exc.detail, ExitCode.CONFIG) from None
     asyncio.set_event_loop(asyncio.new_event_loop())
     lanes: tuple[Lane, ...] = LANES if lane is None else ("urgent" if lane == "urgent" else "bulk",)
     if lanes == ("bulk",) and settings.bulk_lane_nice:

@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     topic_prefix: str = "hotline"
     replication_factor: int = Field(default=1, ge=1)
     min_insync_replicas: int = Field(default=1, ge=1)
+    # The bulk lane's inputs and tables: any number of bulk workers share these partitions.
+    # Fixed once the topics exist (a key's partition must not move under its state).
+    partitions: int = Field(default=8, ge=1, le=256)
     # Per-agency delivery topics are single-partition: the offset is the console cursor.
     delivery_retention_ms: int = 14 * 24 * 3600 * 1000
 

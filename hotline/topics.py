@@ -10,6 +10,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay
 
+from hotline.errors import ConfigError
 from hotline.models import Lane
 from hotline.retry import backoff
 from hotline.settings import Settings
@@ -91,20 +92,23 @@ def specs(settings: Settings) -> list[TopicSpec]:
         # Room for one record of the agreed size in a batch of its own (headers included).
         "max.message.bytes": str(settings.max_record_bytes + RECORD_OVERHEAD),
     }
-    # Matching needs the whole case index in one place, so the stream's inputs have one
-    # partition (see docs/architecture.md); each lane has its own topics and its own process
-    # so urgent alerts never queue behind an import.
+    # Each lane has its own topics and its own processes, so urgent alerts never queue behind
+    # an import. The bulk lane's topics have `partitions` partitions, keyed by an alert's group
+    # (the alert, its follow-ups and acknowledgements land together), so any number of bulk
+    # workers share them. The case index is matched in one place, the urgent lane, so its
+    # inputs (and match.bulk) have one partition (see docs/architecture.md).
+    p = settings.partitions
     bulk = {**durable, "retention.ms": str(3 * 24 * 3600 * 1000)}
     compact = {**durable, "cleanup.policy": "compact"}
     out = [
         TopicSpec(t.inbound, 1, {**durable, "retention.ms": str(7 * 24 * 3600 * 1000)}),
-        TopicSpec(t.inbound_bulk, 1, bulk),
+        TopicSpec(t.inbound_bulk, p, bulk),
         TopicSpec(t.acks, 1, durable),
-        TopicSpec(t.acks_bulk, 1, durable),
+        TopicSpec(t.acks_bulk, p, durable),
         TopicSpec(t.match_bulk, 1, bulk),
-        TopicSpec(t.matched_bulk, 1, bulk),
+        TopicSpec(t.matched_bulk, p, bulk),
         TopicSpec(t.alert_state, 1, compact),
-        TopicSpec(t.alert_state_bulk, 1, compact),
+        TopicSpec(t.alert_state_bulk, p, compact),
         TopicSpec(t.dead_letter, 1, {**durable, "retention.ms": str(30 * 24 * 3600 * 1000)}),
     ]
     # One single-partition topic per agency: its offset is the console cursor, and a broker
@@ -115,10 +119,23 @@ def specs(settings: Settings) -> list[TopicSpec]:
 
 
 async def ensure_topics(settings: Settings) -> None:
+    """Creates the topics that are missing; refuses topics whose partitions differ from
+    the settings (a key's partition decides which worker holds its state: it must not move)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
+        present = [s for s in specs(settings) if s.name in existing]
+        if present:
+            described = await admin.describe_topics([s.name for s in present])
+            counts = {d["topic"]: len(d["partitions"]) for d in described}
+            if wrong := partition_mismatches(present, counts):
+                raise ConfigError(
+                    "topics exist with other partition counts than the settings ask: "
+                    + "; ".join(wrong)
+                    + ". Set HOTLINE_PARTITIONS to what they have, or start on new topics"
+                    " (another HOTLINE_TOPIC_PREFIX)."
+                )
         missing = [
             NewTopic(s.name, s.partitions, settings.replication_factor, topic_configs=s.config)
             for s in specs(settings)
@@ -131,6 +148,14 @@ async def ensure_topics(settings: Settings) -> None:
                 pass  # another process created them between list and create
     finally:
         await admin.close()
+
+
+def partition_mismatches(present: list[TopicSpec], counts: dict[str, int]) -> list[str]:
+    return [
+        f"{s.name} has {counts[s.name]}, expected {s.partitions}"
+        for s in present
+        if counts.get(s.name, s.partitions) != s.partitions
+    ]
 
 
 async def ensure_topics_with_retry(

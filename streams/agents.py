@@ -28,6 +28,7 @@ from hotline.errors import UnwritableRecord
 from hotline.models import AckCommand, AlertRecord, Lane
 from hotline.settings import Settings
 from hotline.topics import topics
+from streams import partition
 from streams.app import source_topics
 from streams.errors import RETRIABLE, Guard, dead_letter, oversized_write, retry_writes
 from streams.matching import MatchAnswer, MatchItem, reply_values, request_values
@@ -47,6 +48,7 @@ MATCH_CHUNK = 10
 DELIVER_BATCH = BULK_BATCH // MATCH_CHUNK
 
 Handle = Callable[[bytes], list[Out]]
+Item = tuple[int, bytes]  # a record's value, and the partition it was read from
 
 
 def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) -> None:
@@ -73,7 +75,7 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
 
     async def step(
         source: str,
-        values: list[bytes],
+        items: list[Item],
         handle: Handle,
         *,
         bulk: bool,
@@ -81,7 +83,7 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
     ) -> None:
         async with turn.bulk() if bulk else turn.urgent():
             before = Savepoint(staged)
-            outs = [out for v in values for out in guarded(source, v, handle)]
+            outs = [out for item in items for out in guarded(source, item, handle)]
             try:
                 await send_all(outs, deferred=deferred)
             except UnwritableRecord:
@@ -89,16 +91,19 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
                 # a smaller limit): redo the records one by one, so only the culprit is lost
                 # to its sender — rejected and dead-lettered, never silently.
                 before.rollback()
-                for value in values:
-                    await one_by_one(source, value, handle)
+                for item in items:
+                    await one_by_one(source, item, handle)
 
-    async def one_by_one(source: str, value: bytes, handle: Handle) -> None:
+    async def one_by_one(source: str, item: Item, handle: Handle) -> None:
         before = Savepoint(staged)
         try:
-            await send_all(guarded(source, value, handle))
+            await send_all(guarded(source, item, handle))
         except UnwritableRecord as exc:
             before.rollback()
-            await send_all(guard_of(source).failed(source, _offset(), value, exc, reject=True))
+            p, value = item
+            with partition.of(p):
+                failed = guard_of(source).failed(source, _offset(), value, exc, reject=True)
+            await send_all(failed)
 
     async def timed_step(work: Callable[[datetime], list[Out]]) -> None:
         async with turn.urgent():
@@ -114,7 +119,8 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
 
         async def write() -> None:
             futures = [
-                await app.producer.send(o.topic, o.key, o.value, None, None, None) for o in outs
+                await app.producer.send(o.topic, o.key, o.value, o.partition, None, None)
+                for o in outs
             ]
             if deferred is not None:
                 deferred.extend(futures)
@@ -144,8 +150,10 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
     def guard_of(source: str) -> Guard:
         return guards[lane_reading[source]]
 
-    def guarded(source: str, value: bytes, handle: Handle) -> list[Out]:
-        return guard_of(source).run(source, _offset(), value, handle)
+    def guarded(source: str, item: Item, handle: Handle) -> list[Out]:
+        p, value = item
+        with partition.of(p):
+            return guard_of(source).run(source, _offset(), value, handle)
 
     # --- the urgent lane ------------------------------------------------------------------
 
@@ -167,12 +175,14 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
             before = Savepoint([tb for tb in tables if isinstance(tb, Staged)])
             try:
                 m = processor.match(item.prepared(), index, now())
-                key = oversized_write(before, limit)
-                if key is not None:
-                    raise UnwritableRecord(f"the table entry for {key} is too large for a record")
+                too_large = oversized_write(before, limit)
+                if too_large is not None:
+                    why = f"the table entry for {too_large} is too large for a record"
+                    raise UnwritableRecord(why)
                 # The item as it came, not serialized again: the answer is request + case.
                 answer = b'{"item":' + raw + b',"case":' + dumps(m.case) + b"}"
-                return [Out(t.matched_bulk, item.record.alert_id.encode(), answer)]
+                key = item.record.alert_id.encode()
+                return [Out(t.matched_bulk, key, answer, item.partition)]
             except Exception as exc:  # noqa: BLE001 - answered, and dead-lettered
                 before.rollback()
                 failed = MatchAnswer.model_construct(item=item, error=repr(exc))
@@ -195,7 +205,7 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
 
     def admitted(result: Prepared | list[Out]) -> list[Out]:
         if isinstance(result, Prepared):
-            item = MatchItem.of(result)
+            item = MatchItem.of(result, partition.current() or 0)
             return [Out(t.match_bulk, result.record.alert_id.encode(), dumps(item))]
         return result
 
@@ -236,13 +246,14 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
 
     # --- agents ---------------------------------------------------------------------------
 
-    handled: dict[str, int] = {}  # source topic -> next offset to handle, for the watchdog
+    # source partition -> next offset to handle, for the watchdog
+    handled: dict[tuple[str, int], int] = {}
 
     def one_at_a_time(name: str, topic: str, handle: Handle, *, bulk: bool = False) -> None:
         async def agent(stream: Any) -> None:
             async for event in stream.events():
-                await step(topic, [event.value], handle, bulk=bulk)
-                handled[topic] = event.message.offset + 1
+                await step(topic, [_item(event)], handle, bulk=bulk)
+                _handled(handled, [event])
 
         app.agent(src[topic], name=name)(agent)
 
@@ -252,7 +263,8 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
 
         async def agent(stream: Any) -> None:
             async for event in stream.events():
-                items = _parts(event.value, "items")
+                p = event.message.partition
+                items = [(p, part) for part in _parts(event.value, "items")]
                 chunks = [items[i : i + MATCH_CHUNK] for i in range(0, len(items), MATCH_CHUNK)]
                 # Each chunk's answers are awaited once, with the index's changelogs, at the
                 # end of the request (the agent takes no next record, so its offset cannot be
@@ -269,15 +281,15 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
                     log.warning("match answers not written (%r); matching the request again", exc)
                     for chunk in chunks:
                         await step(topic, chunk, handle, bulk=True)
-                handled[topic] = event.message.offset + 1
+                _handled(handled, [event])
 
         app.agent(src[topic], name=name)(agent)
 
     def in_batches(name: str, topic: str, handle: Handle, size: int = BULK_BATCH) -> None:
         async def agent(stream: Any) -> None:
             async for events in stream.take_events(size, within=0.05):
-                await step(topic, [e.value for e in events], handle, bulk=True)
-                handled[topic] = events[-1].message.offset + 1
+                await step(topic, [_item(e) for e in events], handle, bulk=True)
+                _handled(handled, events)
 
         app.agent(src[topic], name=name)(agent)
 
@@ -292,26 +304,31 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
         one_at_a_time("bulk-acks", t.acks_bulk, ack(bulk), bulk=True)
         in_batches("bulk-deliver", t.matched_bulk, deliver(bulk), size=DELIVER_BATCH)
 
+    def owned(lane: Lane) -> list[int]:
+        """The partitions of the lane's input this worker owns (a standby owns none)."""
+        lead = t.inbound_of(lane)
+        return sorted(tp.partition for tp in app.assignor.assigned_actives() if tp.topic == lead)
+
     def active() -> bool:
-        """This worker owns its lane's input (the other worker of the lane is a standby)."""
-        lead = t.inbound if "urgent" in states else t.inbound_bulk
-        return any(tp.topic == lead for tp in app.assignor.assigned_actives())
+        """This worker owns (part of) its lane's input; otherwise it is a standby."""
+        return bool(owned("urgent" if "urgent" in states else "bulk"))
 
     @app.timer(interval=1.0, name="escalations")  # type: ignore[untyped-decorator]
     async def escalate() -> None:
         # Tables hold standby copies too; only the worker that owns the partition escalates
         # and reports (a standby reporting would double-count in the operators' sums).
-        is_active = active()
         # "Owns the stream" is the urgent lane's: that is what operators are paged about. A
-        # bulk-only worker reports 0 (its readiness says whether it owns the import).
-        metrics.WORKER_ACTIVE.set(1 if is_active and "urgent" in states else 0)
+        # bulk-only worker reports 0 (its readiness says whether it owns part of the import).
+        metrics.WORKER_ACTIVE.set(1 if "urgent" in states and owned("urgent") else 0)
         counts: dict[str, int] = {}
-        if is_active:
-            for st in states.values():
-                await timed_step(partial(processor.escalate_due, st))
-                await timed_step(partial(processor.expire_parked, st))
-                for agency, n in processor.unacknowledged(st).items():
-                    counts[agency] = counts.get(agency, 0) + n
+        for lane, st in states.items():
+            # Each partition this worker owns, in its own turn: its tables' entries are there.
+            for p in owned(lane):
+                await timed_step(partial(in_partition, p, processor.escalate_due, st))
+                await timed_step(partial(in_partition, p, processor.expire_parked, st))
+                with partition.of(p):
+                    for agency, n in processor.unacknowledged(st).items():
+                        counts[agency] = counts.get(agency, 0) + n
         for agency in settings.agency_ids:
             metrics.URGENT_UNACKED.labels(agency).set(counts.get(agency, 0))
 
@@ -325,8 +342,9 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
             if tp.topic not in src or turn.locked():
                 continue
             committed = consumer._committed_offset.get(tp)  # type: ignore[attr-defined]
-            position = handled.get(tp.topic, committed or 0)
-            if stalls.check(tp.topic, position, consumer.highwater(tp), loop_now):
+            position = handled.get((tp.topic, tp.partition), committed or 0)
+            where = f"{tp.topic}[{tp.partition}]"
+            if stalls.check(where, position, consumer.highwater(tp), loop_now):
                 log.warning(
                     "%s[%d] stalled at %d; seeking back to it",
                     tp.topic,
@@ -355,7 +373,21 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
 
 
 def _answer(topic: str, answer: MatchAnswer) -> Out:
-    return Out(topic, answer.item.record.alert_id.encode(), dumps(answer))
+    return Out(topic, answer.item.record.alert_id.encode(), dumps(answer), answer.item.partition)
+
+
+def _item(event: Any) -> Item:
+    return event.message.partition, event.value
+
+
+def _handled(handled: dict[tuple[str, int], int], events: list[Any]) -> None:
+    for e in events:  # a batch may hold several partitions' records
+        handled[e.message.topic, e.message.partition] = e.message.offset + 1
+
+
+def in_partition(p: int, work: Callable[..., list[Out]], *args: Any) -> list[Out]:
+    with partition.of(p):
+        return work(*args)
 
 
 def _parts(value: bytes, field: str) -> list[bytes]:
@@ -368,12 +400,19 @@ def _batched(outs: list[Out], requests: str, replies: str, limit: int) -> list[O
     if not any(o.topic in (requests, replies) for o in outs):
         return outs
     rest = [o for o in outs if o.topic not in (requests, replies)]
-    for topic, values in (
-        (requests, request_values([o.value for o in outs if o.topic == requests], limit)),
-        (replies, reply_values([o.value for o in outs if o.topic == replies], limit)),
-    ):
-        rest += [Out(topic, b"", v) for v in values]
+    rest += [Out(requests, b"", v) for v in request_values(_values(outs, requests), limit)]
+    # Answers go back to the partition of the bulk lane that holds their alerts.
+    by_partition: dict[int | None, list[bytes]] = {}
+    for o in outs:
+        if o.topic == replies:
+            by_partition.setdefault(o.partition, []).append(o.value)
+    for p, answers in by_partition.items():
+        rest += [Out(replies, b"", v, p) for v in reply_values(answers, limit)]
     return rest
+
+
+def _values(outs: list[Out], topic: str) -> list[bytes]:
+    return [o.value for o in outs if o.topic == topic]
 
 
 def _offset() -> int | None:

@@ -77,13 +77,16 @@ def create_app(settings: Settings, lanes: Collection[Lane] = LANES) -> faust.App
             parked=_table(app, "parked"),
         )
     if "bulk" in lanes:
+        # P partitions, like the lane's topics: Faust gives a worker the same partitions of
+        # all of them, so a group's alerts, follow-ups and acknowledgements meet their state.
+        p = settings.partitions
         states["bulk"] = State(
             alerts=Staged(
-                tables.table(app, "bulk-alerts", partitions=1, changelog=t.alert_state_bulk)
+                tables.table(app, "bulk-alerts", partitions=p, changelog=t.alert_state_bulk)
             ),
             cases=None,
-            escalations=_table(app, "bulk-escalations"),
-            parked=_table(app, "bulk-parked"),
+            escalations=_table(app, "bulk-escalations", p),
+            parked=_table(app, "bulk-parked", p),
         )
     from streams import agents  # noqa: PLC0415 - agents need the app object first
 
@@ -102,8 +105,8 @@ def instance_id(settings: Settings, lanes: Collection[Lane] = LANES) -> str:
     return f"{app_id(settings, lanes)}@{socket.gethostname()}:{settings.worker_port}"
 
 
-def _table(app: faust.App, name: str) -> Staged:
-    return Staged(tables.table(app, name, partitions=1))
+def _table(app: faust.App, name: str, partitions: int = 1) -> Staged:
+    return Staged(tables.table(app, name, partitions=partitions))
 
 
 def source_topics(app: faust.App, names: Iterable[str]) -> dict[str, Any]:

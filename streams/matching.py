@@ -28,6 +28,8 @@ class _Wire(BaseModel):
 
 
 class MatchItem(_Wire):
+    # The bulk lane's partition the alert is held in: where its answer goes back to.
+    partition: int = 0
     record: AlertRecord
     enrichment: Enrichment
     tlp: Tlp
@@ -37,8 +39,9 @@ class MatchItem(_Wire):
     ref: AlertState | None = None
 
     @classmethod
-    def of(cls, p: Prepared) -> MatchItem:
+    def of(cls, p: Prepared, partition: int = 0) -> MatchItem:
         return cls.model_construct(
+            partition=partition,
             record=p.record,
             enrichment=p.enrichment,
             tlp=p.handling.tlp,

@@ -49,6 +49,7 @@ class Out:
     topic: str
     key: bytes
     value: bytes
+    partition: int | None = None  # None: the producer's partitioner picks it by key
 
 
 @dataclass(slots=True)

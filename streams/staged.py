@@ -5,11 +5,17 @@ the restarted worker would take the redelivered record for a duplicate and the a
 be lost. So agents write through `Staged`: the Faust table (and its changelog) sees the
 writes only after every output of the record is acknowledged, and a record that fails
 leaves no trace (rolled back to the savepoint taken before it).
+
+A write keeps the partition it was made in (streams/partition.py): a bulk step commits the
+writes of items from several partitions at once, each into its own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, MutableMapping
+from contextlib import nullcontext
+
+from streams import partition
 
 _DELETED = None
 _ABSENT = object()
@@ -19,6 +25,7 @@ class Staged(MutableMapping[str, str]):
     def __init__(self, base: MutableMapping[str, str]) -> None:
         self.base = base
         self.pending: dict[str, str | None] = {}
+        self._partition: dict[str, int | None] = {}  # the partition each pending key is in
         self._undo: list[tuple[str, object]] = []
 
     def __getitem__(self, key: str) -> str:
@@ -35,12 +42,14 @@ class Staged(MutableMapping[str, str]):
     def __setitem__(self, key: str, value: str) -> None:
         self._undo.append((key, self.pending.get(key, _ABSENT)))
         self.pending[key] = value
+        self._partition[key] = partition.current()
 
     def __delitem__(self, key: str) -> None:
         if key not in self:
             raise KeyError(key)
         self._undo.append((key, self.pending.get(key, _ABSENT)))
         self.pending[key] = _DELETED
+        self._partition[key] = partition.current()
 
     def __iter__(self) -> Iterator[str]:
         for raw in self.base.keys():
@@ -65,11 +74,14 @@ class Staged(MutableMapping[str, str]):
 
     def commit(self) -> None:
         for key, value in self.pending.items():
-            if value is _DELETED:
-                self.base.pop(key, None)
-            else:
-                self.base[key] = value
+            p = self._partition.get(key)
+            with nullcontext() if p is None else partition.of(p):
+                if value is _DELETED:
+                    self.base.pop(key, None)
+                else:
+                    self.base[key] = value
         self.pending.clear()
+        self._partition.clear()
         self._undo.clear()
 
 

@@ -1,11 +1,11 @@
-"""The stream's Faust tables: on local RocksDB, partitioned by key, their replays counted.
+"""The stream's Faust tables: on local RocksDB, partitioned, their replays counted.
 
 Faust's RocksDB store files a write under the partition of the record being processed. The
 stream also writes outside a single current record (a bulk batch is committed after its last
-record, timers have none), and its tables choose partitions from the key (`use_partitioner`),
-as their changelog records do. So here a write goes to the store of the partition its key
-hashes to: the same partition the changelog record lands on, which is what recovery and a
-rebalance (handing over whole partitions) rely on.
+record, timers have none), so here the partition is the one the agent names for the item
+(streams/partition.py), or, for a single-partition table, 0. The changelog record goes to the
+same partition as the store's write, which is what recovery and a rebalance (handing over
+whole partitions) rely on; reads look in that partition alone.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ from typing import Any
 import faust
 from aiokafka.partitioner import murmur2
 from faust.stores import rocksdb
-from faust.types import EventT
+from faust.types import TP, EventT
 from faust.types.stores import StoreT
 
 from hotline import metrics
+from streams import partition
 
 # Per table: RocksDB's defaults (a 2 GiB block cache and 3 x 64 MiB memtables per table)
 # would let seven tables take gigabytes; these keep a worker's memory flat at any case count,
@@ -38,11 +39,52 @@ def partition_for(key: bytes, partitions: int) -> int:
     return (hashed & 0x7FFFFFFF) % partitions
 
 
-class KeyPartitionedRocksDB(rocksdb.Store):
+def partition_of(key: bytes, partitions: int) -> int:
+    """Where a table entry lives: the partition being handled (a table of several), or the
+    one its key hashes to when none is (the producer's default partitioner agrees)."""
+    if partitions == 1:
+        return 0
+    current = partition.current()
+    return current if current is not None else partition_for(key, partitions)
+
+
+class PartitionedRocksDB(rocksdb.Store):
+    def _partitions(self) -> int:
+        return int(self.table.partitions or self.app.conf.topic_partitions)
+
     def _set(self, key: bytes, value: bytes | None) -> None:
-        partition = partition_for(key, self.table.partitions or self.app.conf.topic_partitions)
-        self._key_index[key] = partition
-        self._db_for_partition(partition).put(key, value)
+        p = partition_of(key, self._partitions())
+        self._key_index[key] = p
+        self._db_for_partition(p).put(key, value)
+
+    def _get(self, key: bytes) -> bytes | None:
+        if self._partitions() == 1 or partition.current() is None:
+            value: bytes | None = super()._get(key)
+            return value
+        # Only the partition being handled: another one may be a stale copy of a partition
+        # this worker held before a rebalance, or a standby of someone else's.
+        found: bytes | None = self._db_for_partition(partition_of(key, self._partitions())).get(key)
+        return found
+
+    def _contains(self, key: bytes) -> bool:
+        return self._get(key) is not None
+
+    def _del(self, key: bytes) -> None:
+        if self._partitions() == 1 or partition.current() is None:
+            super()._del(key)
+            return
+        self._db_for_partition(partition_of(key, self._partitions())).delete(key)
+
+    def _dbs_for_actives(self) -> Any:
+        current = partition.current()
+        if current is None or self._partitions() == 1:
+            yield from super()._dbs_for_actives()
+            return
+        topic = self.table.changelog_topic_name  # type: ignore[attr-defined]
+        db = self._dbs.get(current)
+        actives = self.app.assignor.assigned_actives()
+        if db is not None and TP(topic=topic, partition=current) in actives:
+            yield db
 
 
 class Table(faust.Table[str, str]):
@@ -53,10 +95,17 @@ class Table(faust.Table[str, str]):
         metrics.CHANGELOG_REPLAYED.labels(self.name).inc(len(events))
         super().apply_changelog_batch(events)
 
+    def partition_for_key(self, key: Any) -> int | None:
+        # The changelog record goes where the store put the entry (see partition_of); None
+        # lets the producer hash the key, as the store does when no partition is named.
+        if self.partitions == 1:
+            return 0
+        return partition.current()
+
     def _new_store_by_url(self, url: Any) -> StoreT[Any, Any]:  # str or yarl.URL
         if not str(url).startswith("rocksdb:"):
             return super()._new_store_by_url(url)
-        store: StoreT[Any, Any] = KeyPartitionedRocksDB(
+        store: StoreT[Any, Any] = PartitionedRocksDB(
             url,
             self.app,
             self,

@@ -10,6 +10,7 @@ import pytest
 
 from hotline.codec import dumps, loads
 from hotline.settings import Settings
+from streams.agents import _batched
 from streams.cases import CaseTables
 from streams.matching import (
     MatchAnswer,
@@ -95,3 +96,21 @@ def test_batches_fit_the_record_limit_and_keep_every_item_in_order() -> None:
 def test_an_item_larger_than_a_batch_goes_alone() -> None:
     big, small = b"x" * 50, b"y"
     assert list(batches([small, big, small], 20)) == [[small], [big], [small]]
+
+
+def test_answers_go_back_to_the_partition_that_holds_their_alerts() -> None:
+    # The bulk lane has P partitions; the case index answers a batch mixing several of them.
+    answers = [Out("t.matched", b"", orjson.dumps({"n": i}), i % 3) for i in range(9)]
+    other = Out("t.deliveries", b"al-x", b"{}")
+    out = _batched([*answers, other], "t.match", "t.matched", 1_000_000)
+    assert other in out
+    back = {o.partition: orjson.loads(o.value)["answers"] for o in out if o.topic == "t.matched"}
+    assert back == {p: [{"n": i} for i in range(p, 9, 3)] for p in range(3)}
+
+
+def test_an_item_keeps_its_partition_through_the_round_trip() -> None:
+    proc = Processor(Settings(escalation_seconds=60))
+    lane = State(alerts={}, cases=None, escalations={})
+    admitted = proc.admit(record("vn-hanoi", scam("S8", "0912 000 998"), lane="bulk"), lane, NOW)
+    assert isinstance(admitted, Prepared)
+    assert loads(MatchItem, dumps(MatchItem.of(admitted, 5))).partition == 5

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from streams import partition
 from streams.staged import Staged
 
 
@@ -22,3 +23,29 @@ def test_rollback_to_a_savepoint_undoes_only_later_writes() -> None:
     del s["a"]
     s.rollback(mark)
     assert dict(s) == {"a": "1", "x": "first"}
+
+
+class _Recording(dict[str, str]):
+    """A table that notes the partition each write was made in."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.partitions: dict[str, int | None] = {}
+
+    def __setitem__(self, key: str, value: str) -> None:
+        self.partitions[key] = partition.current()
+        super().__setitem__(key, value)
+
+
+def test_each_write_is_committed_into_the_partition_it_was_made_in() -> None:
+    # A bulk step handles items of several partitions and commits them all at its end.
+    base = _Recording()
+    s = Staged(base)
+    with partition.of(3):
+        s["al-a"] = "1"
+    with partition.of(6):
+        s["al-b"] = "2"
+    s["al-c"] = "3"  # a timer's write outside any partition
+    s.commit()
+    assert base.partitions == {"al-a": 3, "al-b": 6, "al-c": None}
+    assert partition.current() is None

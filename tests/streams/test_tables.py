@@ -1,4 +1,5 @@
-"""The stream's tables file a key under the partition Kafka's producer gives its changelog."""
+"""The stream's tables file a key under the partition being handled, or, when none is, the
+one Kafka's producer gives its changelog."""
 
 from __future__ import annotations
 
@@ -6,10 +7,24 @@ from aiokafka.partitioner import DefaultPartitioner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streams.tables import partition_for
+from streams import partition
+from streams.tables import partition_for, partition_of
 
 
 @given(key=st.binary(min_size=1, max_size=64), partitions=st.integers(min_value=1, max_value=64))
 def test_partition_for_is_the_producers_choice(key: bytes, partitions: int) -> None:
     every = list(range(partitions))
     assert partition_for(key, partitions) == DefaultPartitioner()(key, every, every)
+
+
+@given(key=st.binary(min_size=1, max_size=64), partitions=st.integers(min_value=2, max_value=64))
+def test_an_entry_lives_in_the_partition_being_handled(key: bytes, partitions: int) -> None:
+    # A follow-up's state lives with the alert it follows, not where its own key hashes to.
+    with partition.of(partitions - 1):
+        assert partition_of(key, partitions) == partitions - 1
+    assert partition_of(key, partitions) == partition_for(key, partitions)  # none named
+
+
+def test_a_single_partition_table_is_always_partition_0() -> None:
+    with partition.of(5):  # a bulk item's partition, while an urgent table is written
+        assert partition_of(b"al-1", 1) == 0

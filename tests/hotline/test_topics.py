@@ -1,0 +1,26 @@
+"""Which topics the hotline creates, with how many partitions, and what it refuses."""
+
+from __future__ import annotations
+
+from hotline.settings import Settings
+from hotline.topics import partition_mismatches, specs, topics
+
+
+def test_the_bulk_lane_has_the_configured_partitions_and_the_rest_one() -> None:
+    settings = Settings(partitions=4)
+    t = topics(settings)
+    counts = {s.name: s.partitions for s in specs(settings)}
+    bulk = {t.inbound_bulk, t.acks_bulk, t.matched_bulk, t.alert_state_bulk}
+    assert {counts[name] for name in bulk} == {4}
+    # The case index is matched in one place; a delivery topic's offset is a console cursor.
+    assert {n for n, c in counts.items() if c == 1} == set(counts) - bulk
+
+
+def test_topics_with_another_partition_count_are_named() -> None:
+    settings = Settings(partitions=8)
+    present = specs(settings)
+    counts = {s.name: s.partitions for s in present}
+    counts[topics(settings).inbound_bulk] = 1  # made before the bulk lane was partitioned
+    [wrong] = partition_mismatches(present, counts)
+    assert wrong == "hotline.inbound.bulk has 1, expected 8"
+    assert partition_mismatches(present, {s.name: s.partitions for s in present}) == []
