@@ -7,10 +7,12 @@ import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.partitioner import murmur2
 
 KV = tuple[bytes, bytes]
 # Within the one record-size limit every hotline topic has (HOTLINE_MAX_RECORD_BYTES).
@@ -28,13 +30,23 @@ async def create_topics(bootstrap: str, names: Sequence[str], config: dict[str, 
 
 
 async def end_offset(bootstrap: str, topic: str) -> int:
+    """The topic's end offset, summed over its partitions: how many records it ever held."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
     await consumer.start()
     try:
-        tp = TopicPartition(topic, 0)
-        return int((await consumer.end_offsets([tp]))[tp])
+        tps = await _partitions(consumer, [topic])
+        return sum(int(end) for end in (await consumer.end_offsets(tps)).values())
     finally:
         await consumer.stop()
+
+
+async def _partitions(consumer: AIOKafkaConsumer, topics: Sequence[str]) -> list[TopicPartition]:
+    await consumer.topics()  # fetches the metadata that partitions_for_topic answers from
+    return [
+        TopicPartition(t, p)
+        for t in topics
+        for p in sorted(consumer.partitions_for_topic(t) or {0})
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,21 +69,26 @@ async def write_fast(bootstrap: str, topic: str, records: Sequence[KV]) -> Writt
     )
     await producer.start()
     try:
+        # Each record to the partition its key gives, as the gateway's producer would send it.
+        n = len(await producer.partitions_for(topic))
         first = time.time()
         pending: list[asyncio.Future[object]] = []
         size = 0
-        batch = producer.create_batch()
+        batches: dict[int, Any] = {}
         for key, value in records:
             size += len(value)
+            p = (murmur2(key) & 0x7FFFFFFF) % n if n > 1 else 0
+            batch = batches.get(p) or batches.setdefault(p, producer.create_batch())
             if batch.append(key=key, value=value, timestamp=None) is None:
-                pending.append(await producer.send_batch(batch, topic, partition=0))
-                batch = producer.create_batch()
+                pending.append(await producer.send_batch(batch, topic, partition=p))
+                batch = batches[p] = producer.create_batch()
                 batch.append(key=key, value=value, timestamp=None)
             if len(pending) >= 16:  # bound what is in flight, like a real producer would
                 await asyncio.gather(*pending)
                 pending.clear()
-        if batch.record_count():
-            pending.append(await producer.send_batch(batch, topic, partition=0))
+        for p, batch in batches.items():
+            if batch.record_count():
+                pending.append(await producer.send_batch(batch, topic, partition=p))
         await asyncio.gather(*pending)
         return Written(first, time.time(), len(records), size)
     finally:
@@ -190,7 +207,7 @@ async def wait_quiet(
     await consumer.start()
     started = time.monotonic()
     try:
-        tps = [TopicPartition(t, 0) for t in topics]
+        tps = await _partitions(consumer, topics)
         last = await consumer.end_offsets(tps)
         still_since = time.monotonic()
         while time.monotonic() - started < timeout:
@@ -203,18 +220,3 @@ async def wait_quiet(
         return time.monotonic() - started
     finally:
         await consumer.stop()
-
-
-async def group_lag(bootstrap: str, group: str, topic: str) -> int | None:
-    """Committed-offset lag of `group` on partition 0 of `topic` (None before any commit)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        offsets = await admin.list_consumer_group_offsets(group)
-    finally:
-        await admin.close()
-    tp = TopicPartition(topic, 0)
-    meta = offsets.get(tp)
-    if meta is None:
-        return None
-    return await end_offset(bootstrap, topic) - int(meta.offset)
