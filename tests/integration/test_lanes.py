@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from hotline.broker import free_port
-from hotline.supervisor import worker_active, worker_readiness
+from hotline.supervisor import worker_active
 
 from .stack import Console, Stack, console
 
@@ -139,15 +139,16 @@ async def test_a_bulk_worker_killed_mid_import_loses_nothing_and_shows_nothing_t
 async def test_two_agencies_report_the_same_numbers_while_bulk_workers_die_and_join(
     lanes: Stack,
 ) -> None:
-    """The deployment's failure that used to stall: two bulk workers (active and standby),
-    two agencies posting the same numbers interleaved, the active one SIGKILLed half-way and
-    a third joining. Every alert reaches the recipient once; each number is one case."""
+    """Two bulk workers share the lane's partitions; two agencies post the same numbers
+    interleaved; one worker is SIGKILLed half-way and a third joins (a rebalance). Every alert
+    reaches the recipient once; each number is one case."""
     stack = lanes
     n = 1000
     numbers = [f"0971 006 {i:03d}" for i in range(n)]
-    standby_port = free_port()
-    standby = stack.spawn_bulk(standby_port, "bulk-standby")
-    await asyncio.to_thread(_wait_ready, standby, standby_port)
+    second_port = free_port()
+    second = stack.spawn_bulk(second_port, "bulk-second")
+    workers = {stack.bulk_port: stack.bulk, second_port: second}
+    await asyncio.to_thread(_all_active, workers)  # both own partitions: they share the lane
     moscow = {"Authorization": "Bearer demo-partner-ru-moscow"}
     sent: dict[str, int] = {}  # alert_id -> number index
     async with console(stack, "cn-beijing") as bj:
@@ -160,12 +161,11 @@ async def test_two_agencies_report_the_same_numbers_while_bulk_workers_die_and_j
                 ids = await batch(stack, items, headers)
                 sent.update({a: start + k for k, a in enumerate(ids)})
             if start == n // 2:
-                # SIGKILL whichever owns the lane now; the other takes over, a third joins.
-                workers = {stack.bulk_port: stack.bulk, standby_port: standby}
-                active = await asyncio.to_thread(_owner, workers)
-                active.kill()
-                survivor = next(p for p in workers.values() if p is not active)
-                joining = stack.spawn_bulk(free_port(), "bulk-joining")
+                # SIGKILL one mid-import; its partitions move to the other, a third joins.
+                assert stack.bulk is not None
+                stack.bulk.kill()
+                joining_port = free_port()
+                joining = stack.spawn_bulk(joining_port, "bulk-joining")
         for alert_id in sent:
             await bj.wait_for(
                 lambda m, a=alert_id: (
@@ -174,7 +174,9 @@ async def test_two_agencies_report_the_same_numbers_while_bulk_workers_die_and_j
                 timeout=120,
             )
         await asyncio.sleep(2.0)
-        assert joining.poll() is None and survivor.poll() is None
+        assert joining.poll() is None and second.poll() is None
+        # The rebalance gave the newcomer a share: the survivors split the lane again.
+        await asyncio.to_thread(_all_active, {second_port: second, joining_port: joining})
     shown = [m for m in bj.events if m["alert_id"] in sent]
     assert sorted(m["alert_id"] for m in shown) == sorted(sent)  # each once, none lost
     by_number: dict[int, list[dict[str, Any]]] = {}
@@ -185,23 +187,12 @@ async def test_two_agencies_report_the_same_numbers_while_bulk_workers_die_and_j
         assert sorted(m["event"] for m in pair) == ["corroborated", "new"], (i, pair)
 
 
-def _owner(workers: dict[int, Any], timeout: float = 30.0) -> Any:
-    """The worker that owns the lane's partition (during a rebalance, none yet: wait)."""
+def _all_active(workers: dict[int, Any], timeout: float = 90.0) -> None:
+    """Until every one of `workers` owns partitions of the lane (a rebalance settles)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for port, proc in workers.items():
-            if worker_active(port):
-                return proc
-        time.sleep(0.3)
-    raise AssertionError("no bulk worker owns the lane")
-
-
-def _wait_ready(proc: Any, port: int, timeout: float = 90.0) -> None:
-    """Until a worker answers /readyz with 200 (as a standby, it is not active)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "the worker exited"
-        if worker_readiness(port) is not None:
+        assert all(p.poll() is None for p in workers.values()), "a worker exited"
+        if all(worker_active(port) for port in workers):
             return
         time.sleep(0.3)
-    raise AssertionError(f"worker on port {port} not ready in {timeout}s")
+    raise AssertionError(f"not every bulk worker owns partitions after {timeout}s")
