@@ -121,10 +121,11 @@ async def bench(a: argparse.Namespace, argv: list[str]) -> Path:
     stack = Stack(workdir, prefix=f"bench{run_id}", worker_env=p["worker_env"])
 
     # Inputs first, while nothing else runs: building records is CPU-heavy (pydantic, phones).
-    total = p["numbers"] + p["profile_numbers"] + p["http_numbers"] + 2 * p["probes"] + 50
+    total = 2 * p["numbers"] + p["profile_numbers"] + p["http_numbers"] + 2 * p["probes"] + 50
     numbers = Numbers(p["seed"], total + p["bulk_numbers"])
     t = time.monotonic()
     records = bulk_records(numbers.take(p["numbers"]), f"BENCH-{run_id}")
+    records_2 = bulk_records(numbers.take(p["numbers"]), f"BENCH2-{run_id}")
     prof_records = bulk_records(numbers.take(p["profile_numbers"]), f"PROF-{run_id}")
     doc["inputs"] = {
         "build_seconds": round(time.monotonic() - t, 1),
@@ -164,6 +165,11 @@ async def bench(a: argparse.Namespace, argv: list[str]) -> Path:
         memory["cases"] = p["numbers"]
         memory["worker_rss_mib"] = round(rss_bytes(stack.worker.pid) / MiB, 1)
         memory["bulk_worker_rss_mib"] = _rss(stack.bulk)
+        # The same import again with a second bulk worker sharing the lane's partitions, between
+        # the same two baselines: what another bulk worker buys on this machine.
+        stream["bulk_workers_2"] = await run.phase(
+            "stream_2_bulk", lambda: _two_bulk_workers(stack, records_2)
+        )
         b2 = await run.phase(
             "baseline_2", lambda: throughput.baseline_run(stack, records, "passthrough-2")
         )
@@ -262,6 +268,15 @@ async def bench(a: argparse.Namespace, argv: list[str]) -> Path:
         )
     )
     return out
+
+
+async def _two_bulk_workers(stack: Stack, records: Any) -> dict[str, Any]:
+    joined = await asyncio.to_thread(stack.add_bulk_worker)
+    try:
+        run = await throughput.stream_run(stack, records, "hotline, 2 bulk workers")
+    finally:
+        left = await asyncio.to_thread(stack.remove_bulk_worker)
+    return {**run, "join_s": round(joined, 1), "leave_s": round(left, 1)}
 
 
 async def _profiled_run(stack: Stack, records: Any, workdir: Path, keep: Path) -> dict[str, Any]:
@@ -431,12 +446,15 @@ def _derive(doc: dict[str, Any]) -> None:
     stream = doc.get("stream") or {}
     base = [b["records_per_s"] for b in stream.get("baseline", []) if b.get("complete")]
     hot = (stream.get("hotline") or {}).get("records_per_s")
+    two = (stream.get("bulk_workers_2") or {}).get("records_per_s")
     base_mean = sum(base) / len(base) if base else None
     ceiling = (doc.get("broker_ceiling") or {}).get("records_per_s")
     http = (doc.get("http_bulk") or {}).get("records_per_s")
     ratios = {
         "baseline_mean_records_per_s": round(base_mean, 1) if base_mean else None,
         "stream_vs_passthrough": ratio(hot, base_mean) if hot and base_mean else None,
+        "stream_2_bulk_vs_passthrough": ratio(two, base_mean) if two and base_mean else None,
+        "stream_2_bulk_vs_1": ratio(two, hot) if two and hot else None,
         "http_vs_passthrough": ratio(http, base_mean) if http and base_mean else None,
         "http_vs_stream": ratio(http, hot) if http and hot else None,
         "passthrough_vs_broker_ceiling": ratio(base_mean, ceiling)

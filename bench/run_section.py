@@ -65,6 +65,17 @@ def _throughput(doc: dict[str, Any]) -> str:
                 ratio_cell(hot["records_per_s"], base),
             ]
         )
+    two = s.get("bulk_workers_2")
+    if two:
+        rows.append(
+            [
+                "hotline stream, two bulk workers sharing the lane's partitions",
+                two["records"],
+                two["seconds"],
+                two["records_per_s"],
+                ratio_cell(two["records_per_s"], base),
+            ]
+        )
     prof_run = get(doc, "profile", "run")
     if prof_run:
         rows.append(
@@ -105,6 +116,16 @@ def _throughput(doc: dict[str, Any]) -> str:
             f" alert, {fmt(hot.get('worker_cpu_utilisation'), 2)} cores busy on average"
             f" (broker: {fmt(get(hot, 'cpu_seconds', 'broker'))} CPU-s). The writer fed"
             f" {fmt(hot.get('writer_records_per_s'))} records/s, so it was never the limit."
+        )
+    if two:
+        cpu = two.get("cpu_seconds") or {}
+        lanes = ", ".join(
+            f"{k.removesuffix('_lane')} {fmt(v)}" for k, v in cpu.items() if k.endswith("_lane")
+        )
+        notes.append(
+            f"With two bulk workers: {fmt(two.get('worker_cpu_us_per_record'))} µs of worker CPU"
+            f" per alert, {fmt(two.get('worker_cpu_utilisation'), 2)} cores busy (CPU-s by"
+            f" process: {lanes})."
         )
     cp = doc.get("cprofile") or {}
     if cp:

@@ -16,7 +16,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -24,7 +24,8 @@ from typing import IO
 import httpx
 
 from hotline.broker import LocalBroker, free_port
-from hotline.supervisor import worker_active
+from hotline.settings import Settings
+from hotline.supervisor import owned_partitions, worker_active
 
 PR_SET_PDEATHSIG = 1
 ROOT = Path(__file__).resolve().parent.parent  # bench/ is not installed: children need it
@@ -106,6 +107,8 @@ class Stack:
     worker: subprocess.Popen[bytes] | None = None
     bulk_port: int = field(default_factory=free_port)
     bulk: subprocess.Popen[bytes] | None = None
+    bulk_2: subprocess.Popen[bytes] | None = None  # a second bulk worker, for one phase
+    bulk_2_port: int = 0
     gateway: subprocess.Popen[bytes] | None = None
     extra: list[subprocess.Popen[bytes]] = field(default_factory=list)
     # Extra environment for the worker only: Faust reads settings such as PRODUCER_LINGER
@@ -120,6 +123,12 @@ class Stack:
     @property
     def bootstrap(self) -> str:
         return self.broker.bootstrap
+
+    @property
+    def partitions(self) -> int:
+        """The bulk lane's partitions, as the workers read the setting."""
+        value = {**self.env(), **self.worker_env}.get("HOTLINE_PARTITIONS")
+        return int(value) if value else int(Settings.model_fields["partitions"].default)
 
     @property
     def url(self) -> str:
@@ -169,8 +178,45 @@ class Stack:
                 log=self.workdir / "bulk.log",
             )
 
+    def add_bulk_worker(self, timeout: float = 120.0) -> float:
+        """Starts a second bulk worker; returns seconds until the two share the lane."""
+        started = time.monotonic()
+        self.bulk_2_port = free_port()
+        self.bulk_2 = spawn(
+            python_module("bench.component", "worker", "--lane", "bulk"),
+            env={**self.env(), **self.worker_env, "HOTLINE_WORKER_PORT": str(self.bulk_2_port)},
+            cwd=self.workdir,
+            log=self.workdir / "bulk-2.log",
+        )
+        self._until(lambda: self._bulk_share(self.bulk_2_port) > 0, timeout, "bulk-2")
+        self._until(lambda: self._bulk_share(self.bulk_port) < self.partitions, timeout, "bulk")
+        return time.monotonic() - started
+
+    def remove_bulk_worker(self, timeout: float = 120.0) -> float:
+        """Stops the second bulk worker; returns seconds until the first owns the lane again
+        (a static member's partitions move after the group session timeout)."""
+        started = time.monotonic()
+        stop(self.bulk_2)
+        self.bulk_2 = None
+        self._until(lambda: self._bulk_share(self.bulk_port) == self.partitions, timeout, "bulk")
+        return time.monotonic() - started
+
+    def _bulk_share(self, port: int) -> int:
+        self.check_alive()
+        return owned_partitions(port)
+
+    def _until(self, done: Callable[[], bool], timeout: float, name: str) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if done():
+                return
+            time.sleep(0.3)
+        raise RuntimeError(
+            f"{name}: no share settled in {timeout:.0f}s:\n{tail(self.workdir / f'{name}.log')}"
+        )
+
     def worker_pids(self) -> list[int]:
-        return [p.pid for p in (self.worker, self.bulk) if p is not None]
+        return [p.pid for p in (self.worker, self.bulk, self.bulk_2) if p is not None]
 
     def worker_ready(self) -> bool:
         """Whether the urgent lane's worker owns its partition; raises if it has exited."""
@@ -212,7 +258,13 @@ class Stack:
         raise RuntimeError(f"gateway not ready in {timeout:.0f}s")
 
     def check_alive(self) -> None:
-        for name, proc in (("worker", self.worker), ("bulk", self.bulk), ("gateway", self.gateway)):
+        named = (
+            ("worker", self.worker),
+            ("bulk", self.bulk),
+            ("bulk-2", self.bulk_2),
+            ("gateway", self.gateway),
+        )
+        for name, proc in named:
             if proc is not None and proc.poll() is not None:
                 raise RuntimeError(
                     f"{name} exited with {proc.returncode}:\n{tail(self.workdir / f'{name}.log')}"
@@ -220,7 +272,7 @@ class Stack:
 
     def stop(self) -> None:
         """Children first (they flush to the broker), then the broker; never raises."""
-        for proc in [*reversed(self.extra), self.gateway, self.bulk, self.worker]:
+        for proc in [*reversed(self.extra), self.gateway, self.bulk_2, self.bulk, self.worker]:
             with contextlib.suppress(Exception):
                 stop(proc)
         with contextlib.suppress(Exception):

@@ -89,6 +89,14 @@ STREAM = Metric(
     "≥ 0.2",
     lambda v: v >= 0.2,
 )
+STREAM_2 = Metric(
+    "bulk stream ÷ passthrough, two bulk workers",
+    _at("ratios", "stream_2_bulk_vs_passthrough"),
+)
+CPU_2 = Metric(
+    "worker CPU per bulk alert, two bulk workers, µs",
+    _at("stream", "bulk_workers_2", "worker_cpu_us_per_record"),
+)
 PASSTHROUGH = Metric(
     "passthrough baseline, records/s (the host's speed that run)",
     _at("ratios", "baseline_mean_records_per_s"),
@@ -154,8 +162,10 @@ KEY_METRICS = (
     URGENT_IMPORT,
     URGENT_RATIO,
     STREAM,
+    STREAM_2,
     PASSTHROUGH,
     CPU,
+    CPU_2,
     RECORDS,
     WORKER_RSS,
     GATEWAY_RSS,

@@ -107,7 +107,7 @@ async def stream_run(stack: Stack, records: Sequence[KV], label: str) -> dict[st
 
 
 def _lane_pids(stack: Stack) -> dict[str, int]:
-    procs = {"urgent": stack.worker, "bulk": stack.bulk}
+    procs = {"urgent": stack.worker, "bulk": stack.bulk, "bulk_2": stack.bulk_2}
     return {lane: p.pid for lane, p in procs.items() if p is not None}
 
 

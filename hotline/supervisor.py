@@ -97,8 +97,14 @@ def worker_readiness(port: int) -> dict[str, Any] | None:
 
 
 def worker_active(port: int) -> bool:
-    """Whether the worker on `port` owns its lane's partition, tables recovered."""
+    """Whether the worker on `port` owns (some of) its lane's partitions, tables recovered."""
     return bool((worker_readiness(port) or {}).get("active"))
+
+
+def owned_partitions(port: int) -> int:
+    """How many input partitions the worker on `port` owns, over its lanes (0 until ready)."""
+    owned = (worker_readiness(port) or {}).get("partitions", {})
+    return sum(len(ps) for ps in owned.values())
 
 
 def wait_worker(port: int, procs: Sequence[subprocess.Popen[bytes]], timeout: float = 90.0) -> None:

@@ -366,6 +366,8 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
             "status": "ready" if ready else "not_ready",
             "active": active(),
             "lanes": list(states),
+            # The input partitions it owns, per lane: how a lane's work is shared out.
+            "partitions": {lane: owned(lane) for lane in states},
         }
         return view.json(body, status=200 if ready else 503)
 
