@@ -1,4 +1,10 @@
-"""The gateway's Kafka producer: a partner hears 202 only after acks=all."""
+"""The gateway's Kafka producers: a partner hears 202 only after acks=all.
+
+Two producers, two connections: imports go through one, everything else (urgent alerts,
+follow-ups, acknowledgements) through the other. A producer sends one request per broker at a
+time, so an urgent record sharing a producer with an import waits for the import's megabyte
+requests ahead of it; on its own connection it is a request of its own, at once.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from aiokafka.errors import KafkaError
 from hotline import metrics
 from hotline.errors import KafkaUnavailable
 from hotline.settings import Settings
+from hotline.topics import topics
 
 log = logging.getLogger("hotline.gateway")
 
@@ -22,28 +29,42 @@ RETRY_AFTER_S = 2
 class Publisher:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._producer: AIOKafkaProducer | None = None
+        self._bulk_topic = topics(settings).inbound_bulk
+        self._producer: AIOKafkaProducer | None = None  # urgent alerts and everything small
+        self._bulk: AIOKafkaProducer | None = None  # imports
         self._errors = metrics.KAFKA_PRODUCE_ERRORS.labels("gateway")
 
     async def start(self) -> None:
+        # Few, full requests for imports; no waiting for company for the rest.
+        bulk = self._new(linger_ms=2, max_batch_size=512 * 1024)
+        urgent = self._new(linger_ms=0, max_batch_size=64 * 1024)
+        try:
+            await bulk.start()
+            await urgent.start()
+        except BaseException:
+            await bulk.stop()
+            await urgent.stop()
+            raise
+        self._bulk, self._producer = bulk, urgent
+
+    def _new(self, *, linger_ms: int, max_batch_size: int) -> AIOKafkaProducer:
         # Idempotence forces acks=all and keeps retries from writing a record twice.
-        producer = AIOKafkaProducer(
+        return AIOKafkaProducer(
             bootstrap_servers=self.settings.kafka_bootstrap,
             enable_idempotence=True,
-            linger_ms=2,
-            max_batch_size=512 * 1024,  # bulk batches: few, full requests
+            linger_ms=linger_ms,
+            max_batch_size=max_batch_size,
             # The one record size limit every producer and topic agrees on (hotline.settings).
             max_request_size=self.settings.max_record_bytes,
             # The partner's answer is bounded by our own timeout; the client keeps retrying.
             request_timeout_ms=30_000,
         )
-        await producer.start()
-        self._producer = producer
 
     async def stop(self) -> None:
-        if self._producer is not None:
-            await self._producer.stop()
-            self._producer = None
+        for producer in (self._producer, self._bulk):
+            if producer is not None:
+                await producer.stop()
+        self._producer = self._bulk = None
 
     @property
     def ready(self) -> bool:
@@ -63,10 +84,10 @@ class Publisher:
         together: one task per record would wake thousands of waiters on every drained
         batch and starve the event loop that also serves urgent POSTs and consoles.
         """
-        if self._producer is None:
+        producer = self._bulk if topic == self._bulk_topic else self._producer
+        if producer is None:
             self._errors.inc(len(records))
             return [self._unavailable("the gateway is not connected to Kafka")] * len(records)
-        producer = self._producer
         loop = asyncio.get_running_loop()
         deadline = loop.time() + (within or self.settings.produce_timeout_s)
         futures: list[asyncio.Future[Any]] = []
