@@ -182,7 +182,7 @@ class Hub:
         for state_tp in state_tps:
             store, path = self.states.by_topic[state_tp.topic], self._states_dir / state_tp.topic
             begin, end = state_begins[state_tp], state_ends[state_tp]
-            resume = store.open(path)
+            resume = store.open(path).get(state_tp.partition)
             if resume is None or not begin <= resume <= end:
                 if resume is not None:  # the topic holds less than the store read: not the same
                     log.warning("alert-state store does not match its topic; reading it anew")
@@ -223,7 +223,7 @@ class Hub:
                         for key, _ in updates:
                             self.accepted.pop(key, None)
                             self._accepted_lane.pop(key, None)
-                        store.apply(updates, records[-1].offset + 1)
+                        store.apply(updates, records[-1].offset + 1, tp.partition)
                     continue
                 agency, feed = self._by_topic[tp.topic]
                 self._dispatch(agency, feed, ((r.offset, r.value) for r in records))
