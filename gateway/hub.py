@@ -27,7 +27,7 @@ from aiokafka.errors import KafkaError
 
 from hotline import metrics
 from hotline.codec import loads
-from hotline.models import AlertRecord, AlertState, Lane
+from hotline.models import AlertRecord, AlertState, Lane, alert_id_for
 from hotline.settings import Settings
 from hotline.topics import topics
 
@@ -40,6 +40,9 @@ READ_RANGE_TIMEOUT_S = 30.0
 # the stream must not grow the gateway without bound. Beyond it the oldest read as unknown
 # until the stream has processed them (and a retry of one is sent again, deduplicated there).
 ACCEPTED_CAP = 50_000
+# How far a follow-up of a follow-up (of ...) is walked back to the alert its group starts
+# from: real chains are a few long; the bound only stops a cycle of references.
+GROUP_DEPTH = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,6 +304,22 @@ class Hub:
             return self._accepted_lane[alert_id]
         accepted = self.accepted.get(alert_id)
         return None if accepted is None else loads(AlertRecord, accepted).lane
+
+    def group_of(self, alert_id: str) -> str:
+        """The id of the alert that the alert's chain of follow-ups starts from: the key of
+        every record about any alert of the chain, so the bulk lane, whose inputs have many
+        partitions, reads them all from one.
+
+        Walked through what this gateway knows (processed states, alerts it wrote); where it
+        knows no further, the last id reached, which is right whenever that alert is an
+        original (the common case: a follow-up of an alert this gateway has not seen)."""
+        current = alert_id
+        for _ in range(GROUP_DEPTH):
+            state = self.state(current)
+            if state is None or state.alert.body.references is None:
+                return current
+            current = alert_id_for(state.alert.sender, state.alert.body.references)
+        return current
 
     def state(self, alert_id: str) -> AlertState | None:
         """The stored state of an alert (internal: pass it through need_to_know)."""
