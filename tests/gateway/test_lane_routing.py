@@ -9,8 +9,10 @@ from typing import Any
 from gateway.alerts import BatchItem, Route, _admit, _route
 from gateway.hub import Hub
 from gateway.intake import Outcome, checked
+from gateway.socket_messages import Ack
+from gateway.ws import _ack
 from hotline.codec import dumps
-from hotline.models import AlertState, alert_id_for
+from hotline.models import AlertState, Receipt, alert_id_for
 from hotline.settings import Settings
 from hotline.topics import topics
 from tests.streams.test_process import record, scam
@@ -18,10 +20,19 @@ from tests.streams.test_process import record, scam
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 
 
+class Publisher:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes]] = []  # (topic, key)
+
+    async def send(self, topic: str, key: bytes, value: bytes) -> None:
+        self.sent.append((topic, key))
+
+
 class Services:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
         self.settings = hub.settings
+        self.publisher = Publisher()
 
 
 def hub_with_states(tmp_path: Path) -> Hub:
@@ -34,7 +45,8 @@ def hub_with_states(tmp_path: Path) -> Hub:
 
 def held_by(hub: Hub, lane: str, ref: str, **over: Any) -> str:
     rec = record("vn-hanoi", scam(ref, "0912 345 678", **over), lane="bulk")
-    state = AlertState(alert=rec, status="delivered", updated_at=NOW)
+    receipts = [Receipt(agency="cn-beijing", delivered_at=NOW)]
+    state = AlertState(alert=rec, status="delivered", receipts=receipts, updated_at=NOW)
     topic = topics(hub.settings).states()["urgent" if lane == "urgent" else "bulk"]
     hub.states.by_topic[topic].apply([(rec.alert_id, dumps(state))], 1)
     return rec.alert_id
@@ -147,3 +159,24 @@ async def test_a_batch_keys_follow_ups_of_its_own_alerts_by_their_group(tmp_path
         (2, plain.alert_id),
         (3, root.alert_id),
     ]
+
+
+class Console:
+    agency = "cn-beijing"
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def send_message(self, message: Any) -> None:
+        self.messages.append(message)
+
+
+async def test_an_acknowledgement_is_keyed_by_the_group_of_its_alert(tmp_path: Path) -> None:
+    hub = hub_with_states(tmp_path)
+    services = Services(hub)
+    root = held_by(hub, "bulk", "A-1")
+    update = held_by(hub, "bulk", "A-1-U", msg_type="update", references="A-1")
+    for alert_id in (root, update):
+        await _ack(Console(), services, Ack(type="ack", alert_id=alert_id))  # type: ignore[arg-type]
+    acks = topics(hub.settings).acks_bulk
+    assert services.publisher.sent == [(acks, root.encode()), (acks, root.encode())]
