@@ -1,12 +1,15 @@
 """The gateway's delivery consumer: every agency feed, in order, with no event shown twice.
 
 Each gateway replica reads every per-agency delivery topic itself (partition assignment, no
-consumer group) and keeps a ring of recent events per agency; it also reads every partition
-of both lanes' alert-state topics into its state stores. The ring is the only buffer:
+consumer group) and keeps a ring of recent events per agency. The ring is the only buffer:
 a socket is woken when its agency's feed grows and pulls what lies after its own cursor, so a
 burst (a bulk import) costs no per-socket queue and a slow socket only falls behind itself.
 A console's cursor is the Kafka offset on its agency's topic, so a reconnect to any replica
 resumes exactly where it stopped: from the ring, or from Kafka when older.
+
+The same consumer reads every partition of both lanes' alert-state topics into the state
+stores (gateway.states): from them the gateway knows which lane holds an alert, and which
+group it belongs to, the key its follow-ups and acknowledgements are written with.
 """
 
 from __future__ import annotations
