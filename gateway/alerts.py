@@ -8,7 +8,7 @@ import time
 from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
@@ -108,11 +108,11 @@ async def post_alert(request: Request, sender: Partner, services: ServicesDep) -
     if prior is not None:
         return prior
     _check_follow_up(services, sender, item, {})
-    lane = _lane(services, sender, item, {})
+    route = _route(services, sender, item, {})
     await services.publisher.send(
-        topics(services.settings).inbound_of(lane), item.alert_id.encode(), item.value
+        topics(services.settings).inbound_of(route.lane), route.key.encode(), item.value
     )
-    services.hub.note_accepted(item.alert_id, item.value, lane)
+    services.hub.note_accepted(item.alert_id, item.value, route.lane)
     _count(sender, item.kind, item.lane)
     log.info("alert accepted", extra={"alert_id": item.alert_id, "sender": sender})
     return Accepted(alert_id=item.alert_id, lane=item.lane)
@@ -195,15 +195,15 @@ async def _body(request: Request, limit: int) -> bytes:
 
 async def _admit(
     services: Services, sender: str, outcomes: list[Outcome], results: list[BatchItem | None]
-) -> dict[str, list[tuple[int, Checked]]]:
+) -> dict[str, list[tuple[int, Checked, str]]]:
     """The checks that need what this gateway knows of earlier alerts, in order (an item may
     repeat or follow up an earlier one of the batch): refusals go into `results`, the items to
-    write come back by topic. Dictionary lookups, but 10,000 of them: the loop is let go now
-    and then for the urgent posts and consoles it also serves."""
+    write come back by topic, each with its index and its key. Dictionary lookups, but 10,000
+    of them: the loop is let go now and then for the urgent posts and consoles it also serves."""
     t = topics(services.settings)
-    pending: dict[str, list[tuple[int, Checked]]] = {}
+    pending: dict[str, list[tuple[int, Checked, str]]] = {}
     in_batch: dict[str, str] = {}  # alert_id -> content_hash of the items taken so far
-    lanes: dict[str, Lane] = {}  # alert_id -> the lane it is written to
+    routes: dict[str, Route] = {}  # alert_id -> where it is written (the hub learns it later)
     rejected: Counter[str] = Counter()
     for i, outcome in enumerate(outcomes):
         if i % YIELD_EVERY == YIELD_EVERY - 1:
@@ -243,9 +243,9 @@ async def _admit(
             results[i] = BatchItem(index=i, status=202, alert_id=outcome.alert_id, duplicate=True)
             continue
         in_batch[outcome.alert_id] = outcome.content_hash
-        lane = _lane(services, sender, outcome, lanes)
-        lanes[outcome.alert_id] = lane
-        pending.setdefault(t.inbound_of(lane), []).append((i, outcome))
+        route = _route(services, sender, outcome, routes)
+        routes[outcome.alert_id] = route
+        pending.setdefault(t.inbound_of(route.lane), []).append((i, outcome, route.key))
     for code, n in rejected.items():
         metrics.ALERTS_REJECTED.labels(sender, code).inc(n)
     return pending
@@ -254,7 +254,7 @@ async def _admit(
 async def _publish(
     services: Services,
     sender: str,
-    pending: dict[str, list[tuple[int, Checked]]],
+    pending: dict[str, list[tuple[int, Checked, str]]],
     results: list[BatchItem | None],
 ) -> None:
     """Writes each topic's items at once; each item's answer goes into `results`."""
@@ -264,10 +264,10 @@ async def _publish(
         lane: Lane = "bulk" if topic == t.inbound_bulk else "urgent"
         failures = await services.publisher.send_many(
             topic,
-            [(item.alert_id.encode(), item.value) for _, item in entries],
+            [(key.encode(), item.value) for _, item, key in entries],
             within=services.settings.batch_produce_timeout_s,
         )
-        for n, ((i, item), error) in enumerate(zip(entries, failures, strict=True)):
+        for n, ((i, item, _), error) in enumerate(zip(entries, failures, strict=True)):
             if n % YIELD_EVERY == YIELD_EVERY - 1:
                 await asyncio.sleep(0)
             if error is None:
@@ -326,15 +326,27 @@ def _check_follow_up(
     handling.of_follow_up(body, ref.alert.body.tlp, [r.agency for r in ref.receipts])
 
 
-def _lane(services: Services, sender: str, item: Checked, in_batch: Mapping[str, Lane]) -> Lane:
-    """The lane the alert is written to: its urgency's, except that a follow-up goes to the
-    lane that holds the alert it references (that lane alone knows it and its recipients)."""
-    if item.references is not None:
-        ref_id = alert_id_for(sender, item.references)
-        held = in_batch.get(ref_id) or services.hub.lane_of(ref_id)
-        if held is not None:
-            return held
-    return item.lane
+class Route(NamedTuple):
+    """Where an alert is written: its lane's inbound topic, and the key of the record."""
+
+    lane: Lane
+    key: str  # the alert id its group starts from (Hub.group_of): that group's partition
+
+
+def _route(services: Services, sender: str, item: Checked, in_batch: Mapping[str, Route]) -> Route:
+    """An alert goes to its urgency's lane, keyed by its own id. A follow-up goes where the
+    alert it references went: to the lane that holds it (that lane alone knows it and its
+    recipients), keyed by its group, so that lane reads the whole group from one partition.
+    `in_batch`: the routes of earlier items of the same batch, not known to the hub yet."""
+    if item.references is None:
+        return Route(item.lane, item.alert_id)
+    ref_id = alert_id_for(sender, item.references)
+    earlier = in_batch.get(ref_id)
+    if earlier is not None:
+        return earlier
+    # Known to the hub, or not at all: then the follow-up's own lane (the stream parks it
+    # until that alert comes), keyed by that alert's id, which is its group's if an original.
+    return Route(services.hub.lane_of(ref_id) or item.lane, services.hub.group_of(ref_id))
 
 
 def _count(sender: str, kind: Kind, lane: Lane, n: int = 1) -> None:

@@ -6,6 +6,10 @@ a socket is woken when its agency's feed grows and pulls what lies after its own
 burst (a bulk import) costs no per-socket queue and a slow socket only falls behind itself.
 A console's cursor is the Kafka offset on its agency's topic, so a reconnect to any replica
 resumes exactly where it stopped: from the ring, or from Kafka when older.
+
+The same consumer reads every partition of both lanes' alert-state topics into the state
+stores (gateway.states): from them the gateway knows which lane holds an alert, and which
+group it belongs to, the key its follow-ups and acknowledgements are written with.
 """
 
 from __future__ import annotations
@@ -13,18 +17,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
-from collections.abc import Iterable
+from collections import Counter, deque
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 
 from hotline import metrics
 from hotline.codec import loads
-from hotline.models import AlertRecord, AlertState, Lane
+from hotline.models import AlertRecord, AlertState, Lane, alert_id_for
 from hotline.settings import Settings
 from hotline.topics import topics
 
@@ -37,6 +43,9 @@ READ_RANGE_TIMEOUT_S = 30.0
 # the stream must not grow the gateway without bound. Beyond it the oldest read as unknown
 # until the stream has processed them (and a retry of one is sent again, deduplicated there).
 ACCEPTED_CAP = 50_000
+# How far a follow-up of a follow-up (of ...) is walked back to the alert its group starts
+# from: real chains are a few long; the bound only stops a cycle of references.
+GROUP_DEPTH = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +135,38 @@ def parse_entry(offset: int, value: bytes) -> Entry:
     )
 
 
+def partitions_of(names: Iterable[str], described: list[dict[str, Any]]) -> list[TopicPartition]:
+    """Every partition of each topic named, from the broker's description of the topics.
+
+    Raises KafkaError while a topic is not known yet (just created, or not at all): the
+    gateway's start is retried until it is, rather than reading fewer partitions than exist.
+    """
+    by_name = {d["topic"]: d for d in described}
+    out: list[TopicPartition] = []
+    for name in names:
+        topic = by_name.get(name)
+        if topic is None or topic["error_code"] or not topic["partitions"]:
+            raise KafkaError(f"the partitions of {name} are not known yet")
+        out += sorted(TopicPartition(name, p["partition"]) for p in topic["partitions"])
+    return out
+
+
+def resume_points(
+    stored: Mapping[int, int], begins: Mapping[int, int], ends: Mapping[int, int]
+) -> dict[int, int] | None:
+    """Where to read each partition of an alert-state topic from: the offset the store holds
+    for it, or the partition's beginning when it has none (a new store, a partition added).
+
+    None when the store does not match the topic: an offset outside its partition's range, or
+    one for a partition the topic lacks. The topic was recreated or truncated, so the whole
+    store is forgotten and every partition read from its beginning.
+    """
+    for partition, offset in stored.items():
+        if partition not in begins or not begins[partition] <= offset <= ends[partition]:
+            return None
+    return {partition: stored.get(partition, begin) for partition, begin in begins.items()}
+
+
 class Hub:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -143,9 +184,9 @@ class Hub:
         self._accepted_lane: dict[str, Lane] = {}  # the lane it was written to, if not its own
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
-        # topic -> end offset at start-up not read yet: until then states and feeds are stale
-        # (a retry would not be known, an acknowledgement not found).
-        self._catching_up: dict[str, int] = {}
+        # partition -> its end offset at start-up, not read up to yet: until every one is,
+        # states and feeds are stale (a retry would not be known, an acknowledgement not found).
+        self._catching_up: dict[TopicPartition, int] = {}
 
     @property
     def running(self) -> bool:
@@ -153,10 +194,13 @@ class Hub:
 
     @property
     def caught_up(self) -> bool:
-        """Everything that was on the topics when the gateway started has been read."""
+        """Everything that was on the topics when the gateway started has been read, on every
+        partition of each."""
         return self.running and not self._catching_up
 
     async def start(self) -> None:
+        # Asked before anything is opened: a topic not known yet fails the start harmlessly.
+        state_tps = await self._partitions(list(self.states.by_topic))
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.settings.kafka_bootstrap,
             group_id=None,
@@ -165,35 +209,47 @@ class Hub:
             fetch_max_wait_ms=50,
         )
         await consumer.start()
+        # A delivery topic has one partition by design: its offset is the console cursor.
         tps = [TopicPartition(f.topic, 0) for f in self.feeds.values()]
-        state_tps = [TopicPartition(topic, 0) for topic in self.states.by_topic]
         consumer.assign([*tps, *state_tps])
         ends = await consumer.end_offsets(tps)
         begins = await consumer.beginning_offsets(tps)
-        targets: dict[str, int] = {}
+        targets: dict[TopicPartition, int] = {}
         for tp in tps:
             start = max(begins[tp], ends[tp] - self.settings.console_ring)
             consumer.seek(tp, start)
             self._by_topic[tp.topic][1].covered_from = start
             if ends[tp] > start:
-                targets[tp.topic] = ends[tp]
+                targets[tp] = ends[tp]
         state_begins = await consumer.beginning_offsets(state_tps)
         state_ends = await consumer.end_offsets(state_tps)
-        for state_tp in state_tps:
-            store, path = self.states.by_topic[state_tp.topic], self._states_dir / state_tp.topic
-            begin, end = state_begins[state_tp], state_ends[state_tp]
-            resume = store.open(path)
-            if resume is None or not begin <= resume <= end:
-                if resume is not None:  # the topic holds less than the store read: not the same
-                    log.warning("alert-state store does not match its topic; reading it anew")
-                    store.reset(path)
-                resume = begin
-            consumer.seek(state_tp, resume)
-            if end > resume:
-                targets[state_tp.topic] = end
+        for topic, store in self.states.by_topic.items():
+            path = self._states_dir / topic
+            parts = [tp for tp in state_tps if tp.topic == topic]
+            part_begins = {tp.partition: state_begins[tp] for tp in parts}
+            part_ends = {tp.partition: state_ends[tp] for tp in parts}
+            resume = resume_points(store.open(path), part_begins, part_ends)
+            if resume is None:
+                log.warning("alert-state store does not match %s; reading it anew", topic)
+                store.reset(path)
+                resume = part_begins
+            for tp in parts:
+                consumer.seek(tp, resume[tp.partition])
+                if part_ends[tp.partition] > resume[tp.partition]:
+                    targets[tp] = part_ends[tp.partition]
         self._catching_up = targets
         self._consumer = consumer
         self._task = asyncio.create_task(self._run(consumer), name="delivery-consumer")
+
+    async def _partitions(self, names: list[str]) -> list[TopicPartition]:
+        """Every partition of these topics, as the broker describes them now."""
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap)
+        await admin.start()
+        try:
+            described = await admin.describe_topics(names)
+        finally:
+            await admin.close()
+        return partitions_of(names, described)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -213,9 +269,9 @@ class Hub:
                 lag_due = loop.time() + 1.0
             batches = await consumer.getmany(timeout_ms=500, max_records=5000)
             for tp, records in batches.items():
-                target = self._catching_up.get(tp.topic)
+                target = self._catching_up.get(tp)
                 if target is not None and records and records[-1].offset + 1 >= target:
-                    del self._catching_up[tp.topic]
+                    del self._catching_up[tp]
                 store = self.states.by_topic.get(tp.topic)
                 if store is not None:
                     if records:
@@ -223,7 +279,7 @@ class Hub:
                         for key, _ in updates:
                             self.accepted.pop(key, None)
                             self._accepted_lane.pop(key, None)
-                        store.apply(updates, records[-1].offset + 1)
+                        store.apply(updates, records[-1].offset + 1, tp.partition)
                     continue
                 agency, feed = self._by_topic[tp.topic]
                 self._dispatch(agency, feed, ((r.offset, r.value) for r in records))
@@ -252,6 +308,22 @@ class Hub:
         accepted = self.accepted.get(alert_id)
         return None if accepted is None else loads(AlertRecord, accepted).lane
 
+    def group_of(self, alert_id: str) -> str:
+        """The id of the alert that the alert's chain of follow-ups starts from: the key of
+        every record about any alert of the chain, so the bulk lane, whose inputs have many
+        partitions, reads them all from one.
+
+        Walked through what this gateway knows (processed states, alerts it wrote); where it
+        knows no further, the last id reached, which is right whenever that alert is an
+        original (the common case: a follow-up of an alert this gateway has not seen)."""
+        current = alert_id
+        for _ in range(GROUP_DEPTH):
+            state = self.state(current)
+            if state is None or state.alert.body.references is None:
+                return current
+            current = alert_id_for(state.alert.sender, state.alert.body.references)
+        return current
+
     def state(self, alert_id: str) -> AlertState | None:
         """The stored state of an alert (internal: pass it through need_to_know)."""
         raw = self.states.get(alert_id)
@@ -264,11 +336,14 @@ class Hub:
         return AlertState(alert=record, status="accepted", updated_at=record.received_at)
 
     async def _report_lag(self, consumer: AIOKafkaConsumer) -> None:
+        # Summed over a topic's partitions: the gauge is per topic.
+        lags: Counter[str] = Counter()
         for tp in consumer.assignment():
             high = consumer.highwater(tp)
             if high is not None:
-                lag = max(0, high - await consumer.position(tp))
-                metrics.CONSUMER_LAG.labels("gateway", tp.topic).set(lag)
+                lags[tp.topic] += max(0, high - await consumer.position(tp))
+        for topic, lag in lags.items():
+            metrics.CONSUMER_LAG.labels("gateway", topic).set(lag)
 
     def _dispatch(self, agency: str, feed: Feed, records: Iterable[tuple[int, bytes]]) -> None:
         for offset, value in records:

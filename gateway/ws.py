@@ -280,10 +280,12 @@ async def _ack(conn: Connection, services: Services, msg: Ack) -> None:
         at=datetime.now(UTC),
     )
     try:
-        # To the lane that holds the alert: it alone can record the acknowledgement.
+        # To the lane that holds the alert: it alone can record the acknowledgement. Keyed by
+        # the alert's group, as the alert was: the lane reads both from the same partition.
         lane = services.hub.lane_of(cmd.alert_id) or "urgent"
+        key = services.hub.group_of(cmd.alert_id)
         await services.publisher.send(
-            topics(services.settings).acks_of(lane), cmd.alert_id.encode(), dumps(cmd)
+            topics(services.settings).acks_of(lane), key.encode(), dumps(cmd)
         )
     except KafkaUnavailable as exc:
         await _error(conn, "kafka_unavailable", exc.detail, alert_id)
