@@ -39,6 +39,8 @@ from .states import AlertStates, LaneStates
 log = logging.getLogger("hotline.gateway")
 
 READ_RANGE_TIMEOUT_S = 30.0
+# Records handled between two turns of the event loop (a few milliseconds of work).
+SLICE = 500
 # Alerts written but not yet processed that a gateway remembers: an import running ahead of
 # the stream must not grow the gateway without bound. Beyond it the oldest read as unknown
 # until the stream has processed them (and a retry of one is sent again, deduplicated there).
@@ -268,21 +270,32 @@ class Hub:
                 await self._report_lag(consumer)
                 lag_due = loop.time() + 1.0
             batches = await consumer.getmany(timeout_ms=500, max_records=5000)
-            for tp, records in batches.items():
+            # Consoles' events before alert states (an import floods the states), and both in
+            # slices with the loop let go between them: a fetch of thousands of records must
+            # not hold up an urgent POST or a socket for the whole of it.
+            ordered = sorted(batches.items(), key=lambda kv: kv[0].topic in self.states.by_topic)
+            for tp, records in ordered:
                 target = self._catching_up.get(tp)
                 if target is not None and records and records[-1].offset + 1 >= target:
                     del self._catching_up[tp]
-                store = self.states.by_topic.get(tp.topic)
-                if store is not None:
-                    if records:
-                        updates = [(r.key.decode(), r.value) for r in records]
-                        for key, _ in updates:
-                            self.accepted.pop(key, None)
-                            self._accepted_lane.pop(key, None)
-                        store.apply(updates, records[-1].offset + 1, tp.partition)
-                    continue
-                agency, feed = self._by_topic[tp.topic]
-                self._dispatch(agency, feed, ((r.offset, r.value) for r in records))
+                for start in range(0, len(records), SLICE):
+                    if start:
+                        await asyncio.sleep(0)
+                    self._take(tp, records[start : start + SLICE])
+            await asyncio.sleep(0)
+
+    def _take(self, tp: TopicPartition, records: list[Any]) -> None:
+        store = self.states.by_topic.get(tp.topic)
+        if store is None:
+            agency, feed = self._by_topic[tp.topic]
+            self._dispatch(agency, feed, ((r.offset, r.value) for r in records))
+            return
+        if records:
+            updates = [(r.key.decode(), r.value) for r in records]
+            for key, _ in updates:
+                self.accepted.pop(key, None)
+                self._accepted_lane.pop(key, None)
+            store.apply(updates, records[-1].offset + 1, tp.partition)
 
     def note_accepted(self, alert_id: str, record: bytes, lane: Lane | None = None) -> None:
         """Kafka holds the alert: until the stream has processed it, it reads as accepted.

@@ -12,7 +12,7 @@ from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
 
 from gateway import hub as hub_module
-from gateway.hub import Hub, partitions_of, resume_points
+from gateway.hub import SLICE, Hub, partitions_of, resume_points
 from gateway.states import AlertStates
 from hotline.settings import Settings
 from hotline.topics import topics
@@ -225,3 +225,42 @@ async def test_a_store_past_its_partitions_end_is_read_anew(
         assert "al-0" not in hub.states and "al-1" not in hub.states
     finally:
         await hub.stop()
+
+
+async def test_a_big_fetch_feeds_consoles_first_and_lets_the_loop_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An import floods the state topic: the consoles' events go first, and the states in
+    # slices, with other tasks (urgent POSTs, sockets) running between them.
+    hub = Hub(Settings(data_dir=tmp_path))
+    states = TopicPartition(topics(hub.settings).alert_state_bulk, 3)
+    feed = TopicPartition(topics(hub.settings).deliveries("cn-beijing"), 0)
+    taken: list[tuple[str, int, int]] = []
+    turns = 0
+
+    def take(tp: TopicPartition, records: list[Record]) -> None:
+        taken.append((tp.topic, len(records), turns))
+
+    async def other_task() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    monkeypatch.setattr(hub, "_take", take)
+    consumer = Consumer()
+    many = [Record(i, f"al-{i}".encode(), b"{}") for i in range(3 * SLICE)]
+    other = asyncio.create_task(other_task())
+    hub._task = asyncio.create_task(hub._run(consumer))
+    try:
+        await read(consumer, {states: many, feed: [Record(0, b"al-u", b"{}")]})
+        for _ in range(10):
+            await asyncio.sleep(0)
+    finally:
+        for task in (hub._task, other):
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+    assert taken[0][:2] == (feed.topic, 1)
+    assert [(t, n) for t, n, _ in taken[1:]] == [(states.topic, SLICE)] * 3
+    assert len({at for _, _, at in taken[1:]}) == 3  # the loop ran between the slices

@@ -118,6 +118,46 @@ async def test_a_bulk_alert_is_acknowledged_and_cancelled_through_its_own_lane(
     assert state["receipts"][0]["acknowledged_at"]
 
 
+async def test_follow_ups_of_follow_ups_meet_their_alert_on_its_partition(lanes: Stack) -> None:
+    """The bulk lane's partitions are keyed by an alert's group: an update, and a cancel of
+    that update, land where the alert's state is, whichever partition their own ids hash to."""
+    stack = lanes
+    n = 8
+    numbers = [f"0971 007 {i:03d}" for i in range(n)]
+    alerts = [scam(f"HN-CHAIN-{i}", numbers[i]) for i in range(n)]
+    async with console(stack, "cn-beijing") as bj:
+        ids = await batch(stack, alerts, HANOI)
+        for alert_id in ids:
+            await bj.event(alert_id, "new", timeout=60)
+        updates = [
+            {
+                **alerts[i],
+                "source_ref": f"HN-CHAIN-{i}-U",
+                "msg_type": "update",
+                "references": f"HN-CHAIN-{i}",
+                "title": "Reported scam number, still active",
+            }
+            for i in range(n)
+        ]
+        update_ids = await batch(stack, updates, HANOI)
+        for alert_id in update_ids:
+            await bj.event(alert_id, "updated", timeout=60)
+        cancels = [
+            {
+                **alerts[i],
+                "source_ref": f"HN-CHAIN-{i}-C",
+                "msg_type": "cancel",
+                "references": f"HN-CHAIN-{i}-U",
+            }
+            for i in range(n)
+        ]
+        cancel_ids = await batch(stack, cancels, HANOI)
+        for alert_id in cancel_ids:
+            await bj.event(alert_id, "cancelled", timeout=60)
+    for alert_id in cancel_ids:
+        assert stack.get_alert(alert_id, "demo-partner-vn-hanoi").json()["status"] != "rejected"
+
+
 async def test_a_bulk_worker_killed_mid_import_loses_nothing_and_shows_nothing_twice(
     lanes: Stack,
 ) -> None:
