@@ -189,7 +189,11 @@ def demo(
 @cli.command(name="import")
 def import_numbers(
     file: Annotated[
-        Path, typer.Argument(help="CSV (a 'number' column) or NDJSON of scam numbers.")
+        Path,
+        typer.Argument(
+            help="CSV (a 'number' column, else the first; a header is optional) or NDJSON"
+            " of scam numbers."
+        ),
     ],
     key: Annotated[str, typer.Option(envvar="HOTLINE_PARTNER_KEY", help="Partner API key.")],
     url: Annotated[str, typer.Option(help="Gateway base URL.")] = "http://127.0.0.1:8000",

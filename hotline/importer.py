@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 import time
 from collections.abc import Callable, Iterator
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import IO, Any
 
@@ -83,17 +84,37 @@ def read_alerts(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def _read_csv(path: Path, tag: str) -> Iterator[dict[str, Any]]:
+    """A `number` column if the header names one, else the first column. A file whose first
+    line is already a number has no header: that line is an alert too, not a column name."""
     with _open(path, "rb") as f:
-        reader = csv.DictReader(_decoded(f, path))
+        reader = csv.reader(_decoded(f, path))
         try:
-            column = "number" if reader.fieldnames and "number" in reader.fieldnames else None
-            for line_no, row in enumerate(reader, start=2):
-                number = row.get(column) if column else next(iter(row.values()), "")
-                yield scam_alert(str(number or "").strip(), f"{tag}-{line_no}", row)
+            header = next(reader, None)
+            if header is None:
+                return
+            if _looks_like_number(header[0] if header else ""):
+                rows: Iterator[list[str]] = chain([header], reader)
+                header, first_line = [], 1
+            else:
+                rows, first_line = reader, 2
+            column = header.index("number") if "number" in header else 0
+            # Blank lines are skipped before counting, as source refs always counted them.
+            filled = (row for row in rows if any(cell.strip() for cell in row))
+            for line_no, row in enumerate(filled, start=first_line):
+                number = row[column] if column < len(row) else ""
+                extra = dict(zip(header, row, strict=False)) if header else {}
+                yield scam_alert(number.strip(), f"{tag}-{line_no}", extra)
         except csv.Error as exc:
             raise CommandError(
                 f"{path}, line {reader.line_num}: {exc}", ExitCode.DATA_ERROR
             ) from None
+
+
+_NUMBER = re.compile(r"^\+?[\d\s().-]{6,}$")
+
+
+def _looks_like_number(cell: str) -> bool:
+    return bool(_NUMBER.match(cell.strip()))
 
 
 def _decoded(f: IO[bytes], path: Path) -> Iterator[str]:
