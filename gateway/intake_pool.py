@@ -70,6 +70,10 @@ def _init_worker(settings: Settings, started: threading.Barrier, gateway: int) -
     """
     global _settings
     _settings = settings
+    # An import's parsing is bulk work: it yields the cores to the gateway's loop (urgent
+    # POSTs, consoles) and to the urgent lane, as a bulk-lane worker does.
+    if settings.bulk_lane_nice:
+        os.nice(settings.bulk_lane_nice)
     # The gateway stops its workers itself: Ctrl-C in a terminal, which reaches the whole
     # process group, must not make each print a KeyboardInterrupt traceback first.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -107,8 +107,9 @@ class Settings(BaseSettings):
     worker_host: str = "127.0.0.1"
     worker_port: int = 6066
     worker_id: str = "hotline-worker"
-    # A bulk-lane worker (`hotline worker --lane bulk`) lowers its own CPU priority by this
-    # much, so an import that saturates every core still leaves the urgent lane its share.
+    # A bulk-lane worker (`hotline worker --lane bulk`) and the gateway's intake processes
+    # lower their CPU priority by this much, so an import that saturates every core still
+    # leaves the urgent lane and the gateway's loop their share.
     bulk_lane_nice: int = Field(default=10, ge=0, le=19)
     # Tables on local disk (RocksDB), with their changelog topics as the source of truth: a
     # restarted worker resumes from its store and replays only the changelog's tail; a new one

@@ -345,6 +345,16 @@ def test_workers_are_not_forked_from_the_gateway() -> None:
         pool.close()
 
 
+def test_workers_parse_at_the_bulk_lanes_lower_priority() -> None:
+    """An import's parsing yields the cores to the gateway's loop and the urgent lane."""
+    pool = IntakePool(Settings(bulk_lane_nice=7))
+    try:
+        executor = pool.start().result(timeout=60)
+        assert executor.submit(os.nice, 0).result(timeout=60) == os.nice(0) + 7
+    finally:
+        pool.close()
+
+
 def test_a_repeat_of_a_rejected_alert_fails_alone_in_a_batch(
     app: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
