@@ -35,7 +35,7 @@ from streams.matching import MatchAnswer, MatchItem, reply_values, request_value
 from streams.process import Matched, Out, Prepared, Processor, State
 from streams.staged import Savepoint, Staged
 from streams.turn import Turn
-from streams.watchdog import StallDetector
+from streams.watchdog import Progress, StallDetector
 
 log = logging.getLogger("hotline.worker")
 
@@ -80,10 +80,15 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
         *,
         bulk: bool,
         deferred: list[Awaitable[Any]] | None = None,
+        hold: list[Out] | None = None,
     ) -> None:
+        """`hold`: where the step's match answers go instead of being sent (see in_chunks)."""
         async with turn.bulk() if bulk else turn.urgent():
             before = Savepoint(staged)
             outs = [out for item in items for out in guarded(source, item, handle)]
+            if hold is not None:
+                hold += [o for o in outs if o.topic == t.matched_bulk]
+                outs = [o for o in outs if o.topic != t.matched_bulk]
             try:
                 await send_all(outs, deferred=deferred)
             except UnwritableRecord:
@@ -246,8 +251,7 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
 
     # --- agents ---------------------------------------------------------------------------
 
-    # source partition -> next offset to handle, for the watchdog
-    handled: dict[tuple[str, int], int] = {}
+    handled = Progress()  # what the agents handled, for the watchdog
 
     def one_at_a_time(name: str, topic: str, handle: Handle, *, bulk: bool = False) -> None:
         async def agent(stream: Any) -> None:
@@ -271,10 +275,16 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
                 # committed before): a round trip per request, not per chunk. Matching is
                 # idempotent, so index writes made before their answers are durable are safe:
                 # if an answer is lost, the request is read again and answered the same way.
+                # The answers themselves are held until the last chunk and go out by partition
+                # of the bulk lane, a few records per request: a request mixes partitions, and
+                # answering each chunk apart cost a record per answer or so.
                 pending: list[Awaitable[Any]] = []
+                answers: list[Out] = []
                 try:
                     for chunk in chunks:
-                        await step(topic, chunk, handle, bulk=True, deferred=pending)
+                        await step(topic, chunk, handle, bulk=True, deferred=pending, hold=answers)
+                    async with turn.bulk():
+                        await send_all(answers, deferred=pending)
                     await asyncio.gather(*pending)
                     await retry_writes(app.producer.flush)
                 except (UnwritableRecord, *RETRIABLE) as exc:
@@ -342,9 +352,11 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
             if tp.topic not in src or turn.locked():
                 continue
             committed = consumer._committed_offset.get(tp)  # type: ignore[attr-defined]
-            position = handled.get((tp.topic, tp.partition), committed or 0)
+            position = handled.next_offset.get((tp.topic, tp.partition), committed or 0)
             where = f"{tp.topic}[{tp.partition}]"
-            if stalls.check(where, position, consumer.highwater(tp), loop_now):
+            # Its agent busy with other partitions' records: waiting its turn, not stalled.
+            last = handled.last_at.get(tp.topic, float("-inf"))
+            if stalls.check(where, position, consumer.highwater(tp), loop_now, last):
                 log.warning(
                     "%s[%d] stalled at %d; seeking back to it",
                     tp.topic,
@@ -382,9 +394,11 @@ def _item(event: Any) -> Item:
     return event.message.partition, event.value
 
 
-def _handled(handled: dict[tuple[str, int], int], events: list[Any]) -> None:
+def _handled(progress: Progress, events: list[Any]) -> None:
+    now = asyncio.get_running_loop().time()
     for e in events:  # a batch may hold several partitions' records
-        handled[e.message.topic, e.message.partition] = e.message.offset + 1
+        progress.next_offset[e.message.topic, e.message.partition] = e.message.offset + 1
+        progress.last_at[e.message.topic] = now
 
 
 def in_partition(p: int, work: Callable[..., list[Out]], *args: Any) -> list[Out]:

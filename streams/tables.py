@@ -22,15 +22,23 @@ from faust.types.stores import StoreT
 from hotline import metrics
 from streams import partition
 
-# Per table: RocksDB's defaults (a 2 GiB block cache and 3 x 64 MiB memtables per table)
-# would let seven tables take gigabytes; these keep a worker's memory flat at any case count,
-# and the OS page cache does the rest.
-ROCKSDB_OPTIONS: dict[str, int] = {
-    "block_cache_size": 16 * 1024**2,
-    "block_cache_compressed_size": 0,
-    "write_buffer_size": 8 * 1024**2,
-    "max_write_buffer_number": 2,
-}
+MiB = 1024**2
+
+
+def rocksdb_options(partitions: int) -> dict[str, int]:
+    """Per RocksDB database, of which a table has one per partition.
+
+    RocksDB's defaults (a 2 GiB block cache and 3 x 64 MiB memtables per database) would let
+    the tables take gigabytes; these keep a worker's memory flat at any case count, and the OS
+    page cache does the rest. A table of P partitions shares its budget out among them, so
+    eight partitions do not cost eight tables' memory.
+    """
+    return {
+        "block_cache_size": max(2 * MiB, 16 * MiB // partitions),
+        "block_cache_compressed_size": 0,
+        "write_buffer_size": max(2 * MiB, 8 * MiB // partitions),
+        "max_write_buffer_number": 2,
+    }
 
 
 def partition_for(key: bytes, partitions: int) -> int:
@@ -115,7 +123,7 @@ class Table(faust.Table[str, str]):
             value_serializer=self.value_serializer,
             value_type=self.value_type,
             loop=self.loop,
-            options={**ROCKSDB_OPTIONS, **(self.options or {})},
+            options={**rocksdb_options(self.partitions or 1), **(self.options or {})},
         )
         return store
 

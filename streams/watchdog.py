@@ -6,6 +6,12 @@ they are never acknowledged, so they are not lost in Kafka, but nothing fetches 
 and the lane stalls. The agents record the last offset they handled; when a partition is
 behind its end offset and that position has not moved for `patience` seconds, the worker
 seeks back to it. Records handled twice as a result are recognised by the dedupe stage.
+
+Only while the topic's agent is idle: a seek while the consumer is still handing out that
+partition's records makes Faust count the rest of the batch, past a gap, as handled, and
+commit past records it then drops — a loss. A partition merely waiting its turn (a lane with
+many partitions works through a backlog a batch at a time) is not stalled; one behind its end
+while its agent has had nothing to do for `patience` seconds is.
 """
 
 from __future__ import annotations
@@ -14,12 +20,29 @@ from dataclasses import dataclass, field
 
 
 @dataclass(slots=True)
+class Progress:
+    """What a worker's agents handled: per source partition the next offset, per source
+    topic when (loop time) its agent last handled a record."""
+
+    next_offset: dict[tuple[str, int], int] = field(default_factory=dict)
+    last_at: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
 class StallDetector:
     patience: float = 5.0
     _since: dict[str, tuple[int, float]] = field(default_factory=dict)
 
-    def check(self, key: str, next_offset: int, end_offset: int | None, now: float) -> bool:
-        """True when `key` is stuck at `next_offset` with records before `end_offset`."""
+    def check(
+        self,
+        key: str,
+        next_offset: int,
+        end_offset: int | None,
+        now: float,
+        agent_last_handled: float = float("-inf"),
+    ) -> bool:
+        """True when `key` is stuck at `next_offset` with records before `end_offset`, and its
+        agent has handled nothing (of any partition) for the whole patience either."""
         if end_offset is None or end_offset <= next_offset:
             self._since.pop(key, None)
             return False
@@ -27,7 +50,7 @@ class StallDetector:
         if seen is None or seen[0] != next_offset:
             self._since[key] = (next_offset, now)
             return False
-        if now - seen[1] >= self.patience:
+        if now - seen[1] >= self.patience and now - agent_last_handled >= self.patience:
             del self._since[key]
             return True
         return False

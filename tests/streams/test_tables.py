@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from streams import partition
-from streams.tables import partition_for, partition_of
+from streams.tables import partition_for, partition_of, rocksdb_options
 
 
 @given(key=st.binary(min_size=1, max_size=64), partitions=st.integers(min_value=1, max_value=64))
@@ -28,3 +28,13 @@ def test_an_entry_lives_in_the_partition_being_handled(key: bytes, partitions: i
 def test_a_single_partition_table_is_always_partition_0() -> None:
     with partition.of(5):  # a bulk item's partition, while an urgent table is written
         assert partition_of(b"al-1", 1) == 0
+
+
+def test_a_partitioned_table_shares_one_tables_memory_out() -> None:
+    def budget(partitions: int) -> int:
+        o = rocksdb_options(partitions)
+        per_db = o["block_cache_size"] + o["write_buffer_size"] * o["max_write_buffer_number"]
+        return partitions * per_db
+
+    assert budget(8) <= 2 * budget(1)  # not eight times: floors keep each database usable
+    assert rocksdb_options(8)["write_buffer_size"] >= 2 * 1024**2
