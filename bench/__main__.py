@@ -270,7 +270,9 @@ async def bench(a: argparse.Namespace, argv: list[str]) -> Path:
     return out
 
 
-async def _two_bulk_workers(stack: Stack, records: Any) -> dict[str, Any]:
+async def _two_bulk_workers(stack: Stack, records: Any) -> dict[str, Any] | None:
+    if stack.partitions < 2:
+        return None  # one partition: a second worker would only stand by
     joined = await asyncio.to_thread(stack.add_bulk_worker)
     try:
         run = await throughput.stream_run(stack, records, "hotline, 2 bulk workers")
