@@ -395,10 +395,7 @@ def _item(event: Any) -> Item:
 
 
 def _handled(progress: Progress, events: list[Any]) -> None:
-    now = asyncio.get_running_loop().time()
-    for e in events:  # a batch may hold several partitions' records
-        progress.next_offset[e.message.topic, e.message.partition] = e.message.offset + 1
-        progress.last_at[e.message.topic] = now
+    progress.note(events, asyncio.get_running_loop().time())
 
 
 def in_partition(p: int, work: Callable[..., list[Out]], *args: Any) -> list[Out]:

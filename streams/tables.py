@@ -60,38 +60,40 @@ class PartitionedRocksDB(rocksdb.Store):
     def _partitions(self) -> int:
         return int(self.table.partitions or self.app.conf.topic_partitions)
 
+    def _named(self) -> int | None:
+        """The partition the agent names, for a table of several; None: Faust's own lookup."""
+        return None if self._partitions() == 1 else partition.current()
+
     def _set(self, key: bytes, value: bytes | None) -> None:
         p = partition_of(key, self._partitions())
         self._key_index[key] = p
         self._db_for_partition(p).put(key, value)
 
     def _get(self, key: bytes) -> bytes | None:
-        if self._partitions() == 1 or partition.current() is None:
-            value: bytes | None = super()._get(key)
-            return value
+        p = self._named()
         # Only the partition being handled: another one may be a stale copy of a partition
         # this worker held before a rebalance, or a standby of someone else's.
-        found: bytes | None = self._db_for_partition(partition_of(key, self._partitions())).get(key)
-        return found
+        value: bytes | None = super()._get(key) if p is None else self._db_for_partition(p).get(key)
+        return value
 
     def _contains(self, key: bytes) -> bool:
         return self._get(key) is not None
 
     def _del(self, key: bytes) -> None:
-        if self._partitions() == 1 or partition.current() is None:
+        p = self._named()
+        if p is None:
             super()._del(key)
-            return
-        self._db_for_partition(partition_of(key, self._partitions())).delete(key)
+        else:
+            self._db_for_partition(p).delete(key)
 
     def _dbs_for_actives(self) -> Any:
-        current = partition.current()
-        if current is None or self._partitions() == 1:
+        p = self._named()
+        if p is None:
             yield from super()._dbs_for_actives()
             return
         topic = self.table.changelog_topic_name  # type: ignore[attr-defined]
-        db = self._dbs.get(current)
-        actives = self.app.assignor.assigned_actives()
-        if db is not None and TP(topic=topic, partition=current) in actives:
+        db = self._dbs.get(p)
+        if db is not None and TP(topic=topic, partition=p) in self.app.assignor.assigned_actives():
             yield db
 
 

@@ -16,7 +16,9 @@ while its agent has had nothing to do for `patience` seconds is.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(slots=True)
@@ -26,6 +28,11 @@ class Progress:
 
     next_offset: dict[tuple[str, int], int] = field(default_factory=dict)
     last_at: dict[str, float] = field(default_factory=dict)
+
+    def note(self, events: Iterable[Any], now: float) -> None:
+        for e in events:  # a batch may hold several partitions' records
+            self.next_offset[e.message.topic, e.message.partition] = e.message.offset + 1
+            self.last_at[e.message.topic] = now
 
 
 @dataclass(slots=True)
