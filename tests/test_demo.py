@@ -24,7 +24,8 @@ from hotline.models import (
     WantedPersonAlert,
     parse_alert,
 )
-from hotline.settings import DEMO_AGENCIES
+from hotline.settings import DEMO_AGENCIES, Settings
+from streams.enrich import enrich
 from tests.fixtures.scenarios import all_scenarios, scenario
 
 COUNTRY = {a.id: a.country for a in DEMO_AGENCIES}
@@ -211,6 +212,8 @@ def test_generate_yields_valid_alerts_with_unique_refs() -> None:
         assert sender not in (alert.recipients or [])
         for raw in phones_of(alert):
             e164(raw, sender)
+        # What the gateway checks before it answers 202: every field normalizes.
+        enrich(alert, Settings().agency(sender).country)
     assert len(refs) == len(pairs)
     assert 0.6 < kinds["scam_number"] / len(pairs) < 0.8
     assert kinds["fraud_pattern"] and kinds["wanted_person"]

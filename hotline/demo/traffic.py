@@ -345,7 +345,7 @@ def _fraud_subject(rng: random.Random, country: str, serial: str, numbers: _Numb
     if rng.random() < 0.5:
         indicators["bank_accounts"] = [_bank_account(rng, country)]
     if rng.random() < 0.2:
-        indicators["crypto_wallets"] = [f"TDemo{serial}".ljust(34, "0")]
+        indicators["crypto_wallets"] = [("TDemo" + serial.replace("-", "")).ljust(34, "0")]
     currency = _CURRENCY[country]
     return {
         "scheme": rng.choice(_FRAUD_SCHEMES),
