@@ -25,7 +25,7 @@ from hotline.errors import (
     RateLimited,
 )
 from hotline.models import AlertRecord, AlertView, Kind, Lane, alert_id_for
-from hotline.topics import topics
+from hotline.topics import key_hash, partition_count, topics
 
 from . import contract, errors, intake
 from .deps import Partner, Reader, Services, ServicesDep
@@ -195,13 +195,16 @@ async def _body(request: Request, limit: int) -> bytes:
 
 async def _admit(
     services: Services, sender: str, outcomes: list[Outcome], results: list[BatchItem | None]
-) -> dict[str, list[tuple[int, Checked, str]]]:
+) -> dict[str, list[Pending]]:
     """The checks that need what this gateway knows of earlier alerts, in order (an item may
     repeat or follow up an earlier one of the batch): refusals go into `results`, the items to
     write come back by topic, each with its index and its key. Dictionary lookups, but 10,000
     of them: the loop is let go now and then for the urgent posts and consoles it also serves."""
     t = topics(services.settings)
-    pending: dict[str, list[tuple[int, Checked, str]]] = {}
+    counts = {
+        topic: partition_count(services.settings, topic) for topic in (t.inbound, t.inbound_bulk)
+    }
+    pending: dict[str, list[Pending]] = {}
     in_batch: dict[str, str] = {}  # alert_id -> content_hash of the items taken so far
     routes: dict[str, Route] = {}  # alert_id -> where it is written (the hub learns it later)
     rejected: Counter[str] = Counter()
@@ -245,7 +248,9 @@ async def _admit(
         in_batch[outcome.alert_id] = outcome.content_hash
         route = _route(services, sender, outcome, routes)
         routes[outcome.alert_id] = route
-        pending.setdefault(t.inbound_of(route.lane), []).append((i, outcome, route.key))
+        topic = t.inbound_of(route.lane)
+        where = _partition(outcome, route, counts[topic])
+        pending.setdefault(topic, []).append(Pending(i, outcome, route.key, where))
     for code, n in rejected.items():
         metrics.ALERTS_REJECTED.labels(sender, code).inc(n)
     return pending
@@ -254,7 +259,7 @@ async def _admit(
 async def _publish(
     services: Services,
     sender: str,
-    pending: dict[str, list[tuple[int, Checked, str]]],
+    pending: dict[str, list[Pending]],
     results: list[BatchItem | None],
 ) -> None:
     """Writes each topic's items at once; each item's answer goes into `results`."""
@@ -264,10 +269,11 @@ async def _publish(
         lane: Lane = "bulk" if topic == t.inbound_bulk else "urgent"
         failures = await services.publisher.send_many(
             topic,
-            [(key.encode(), item.value) for _, item, key in entries],
+            [(key.encode(), item.value) for _, item, key, _ in entries],
             within=services.settings.batch_produce_timeout_s,
+            partitions=[p for *_, p in entries],
         )
-        for n, ((i, item, _), error) in enumerate(zip(entries, failures, strict=True)):
+        for n, ((i, item, _, _), error) in enumerate(zip(entries, failures, strict=True)):
             if n % YIELD_EVERY == YIELD_EVERY - 1:
                 await asyncio.sleep(0)
             if error is None:
@@ -347,6 +353,22 @@ def _route(services: Services, sender: str, item: Checked, in_batch: Mapping[str
     # Known to the hub, or not at all: then the follow-up's own lane (the stream parks it
     # until that alert comes), keyed by that alert's id, which is its group's if an original.
     return Route(services.hub.lane_of(ref_id) or item.lane, services.hub.group_of(ref_id))
+
+
+class Pending(NamedTuple):
+    """A batch item to write: its index in the batch, the item, its key and partition."""
+
+    at: int
+    item: Checked
+    key: str
+    partition: int
+
+
+def _partition(item: Checked, route: Route, partitions: int) -> int:
+    """Where Kafka's partitioner would put the item's key; its hash is the intake worker's,
+    unless the item is keyed by its group (a follow-up), which only this gateway knows."""
+    hashed = item.key_hash if route.key == item.alert_id else key_hash(route.key.encode())
+    return hashed % partitions
 
 
 def _count(sender: str, kind: Kind, lane: Lane, n: int = 1) -> None:

@@ -76,13 +76,22 @@ class Publisher:
             raise error
 
     async def send_many(
-        self, topic: str, records: Sequence[tuple[bytes, bytes]], within: float | None = None
+        self,
+        topic: str,
+        records: Sequence[tuple[bytes, bytes]],
+        within: float | None = None,
+        partitions: Sequence[int] | None = None,
     ) -> list[KafkaUnavailable | None]:
         """One result per record, in order: None once durably written, else the error.
 
         Every record is handed to the producer first and the acknowledgements are awaited
         together: one task per record would wake thousands of waiters on every drained
         batch and starve the event loop that also serves urgent POSTs and consoles.
+
+        `partitions`: each record's partition, as Kafka's partitioner gives its key (worked
+        out off this loop). The records then go out as a few batches, one future each: per
+        record, hashing the key and resolving its future cost this loop ~100 ms an import
+        request, which urgent posts waited behind.
         """
         producer = self._bulk if topic == self._bulk_topic else self._producer
         if producer is None:
@@ -90,20 +99,29 @@ class Publisher:
             return [self._unavailable("the gateway is not connected to Kafka")] * len(records)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + (within or self.settings.produce_timeout_s)
-        futures: list[asyncio.Future[Any]] = []
+        # Each future with the indexes of the records it answers for.
+        sent: list[tuple[asyncio.Future[Any], list[int]]] = []
         try:
             async with asyncio.timeout_at(deadline):
-                for key, value in records:
-                    futures.append(await producer.send(topic, value=value, key=key))
+                if partitions is None:
+                    for i, (key, value) in enumerate(records):
+                        sent.append((await producer.send(topic, value=value, key=key), [i]))
+                else:
+                    await _send_batches(producer, topic, records, partitions, sent)
         except (KafkaError, TimeoutError) as exc:
             log.warning("kafka did not take the write: %r", exc)
+        futures = [f for f, _ in sent]
         for f in futures:
             f.add_done_callback(_retrieve)  # a late failure must not warn "never retrieved"
         if futures:
             await asyncio.wait(futures, timeout=max(0.0, deadline - loop.time()))
+        outcomes: list[BaseException | None] = [TimeoutError()] * len(records)  # never sent
+        for f, members in sent:
+            outcome = _outcome(f)
+            for i in members:
+                outcomes[i] = outcome
         out: list[KafkaUnavailable | None] = []
-        for i in range(len(records)):
-            error = _outcome(futures[i]) if i < len(futures) else TimeoutError()
+        for error in outcomes:
             if error is None:
                 out.append(None)
                 continue
@@ -116,6 +134,39 @@ class Publisher:
     @staticmethod
     def _unavailable(detail: str) -> KafkaUnavailable:
         return KafkaUnavailable(detail, retry_after=RETRY_AFTER_S)
+
+
+# Records appended between two looks at the loop's other work (a few milliseconds' worth).
+YIELD_EVERY = 500
+
+
+async def _send_batches(
+    producer: AIOKafkaProducer,
+    topic: str,
+    records: Sequence[tuple[bytes, bytes]],
+    partitions: Sequence[int],
+    sent: list[tuple[asyncio.Future[Any], list[int]]],
+) -> None:
+    """Fills a batch per partition, as large as the producer's, and hands each over whole."""
+    by_partition: dict[int, list[int]] = {}
+    for i, p in enumerate(partitions):
+        by_partition.setdefault(p, []).append(i)
+    appended = 0
+    for p, indexes in by_partition.items():
+        batch, members = producer.create_batch(), list[int]()
+        for i in indexes:
+            key, value = records[i]
+            if batch.append(key=key, value=value, timestamp=None) is None:  # full
+                sent.append((await producer.send_batch(batch, topic, partition=p), members))
+                batch, members = producer.create_batch(), list[int]()
+                # An empty batch takes any one record; one too large for the topic fails alone.
+                batch.append(key=key, value=value, timestamp=None)
+            members.append(i)
+            appended += 1
+            if appended % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+        if members:
+            sent.append((await producer.send_batch(batch, topic, partition=p), members))
 
 
 def _outcome(fut: asyncio.Future[Any]) -> BaseException | None:

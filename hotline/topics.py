@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.partitioner import murmur2
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay
 
 from hotline.errors import ConfigError
@@ -83,6 +84,23 @@ class Topics:
 
 def topics(settings: Settings) -> Topics:
     return Topics(settings.topic_prefix)
+
+
+def key_hash(key: bytes) -> int:
+    """Kafka's default partitioner (Java's and aiokafka's) before the modulo: every producer
+    to a partitioned topic must agree where a key goes, so a group's records meet there."""
+    hashed: int = murmur2(key)
+    return hashed & 0x7FFFFFFF
+
+
+def partition_for(key: bytes, partitions: int) -> int:
+    """The partition Kafka's default partitioner gives `key`."""
+    return key_hash(key) % partitions
+
+
+def partition_count(settings: Settings, name: str) -> int:
+    """How many partitions the topic `name` has (as created from `specs`)."""
+    return next((s.partitions for s in specs(settings) if s.name == name), 1)
 
 
 def specs(settings: Settings) -> list[TopicSpec]:

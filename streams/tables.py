@@ -14,12 +14,12 @@ from collections.abc import Iterable
 from typing import Any
 
 import faust
-from aiokafka.partitioner import murmur2
 from faust.stores import rocksdb
 from faust.types import TP, EventT
 from faust.types.stores import StoreT
 
 from hotline import metrics
+from hotline.topics import partition_for
 from streams import partition
 
 MiB = 1024**2
@@ -39,12 +39,6 @@ def rocksdb_options(partitions: int) -> dict[str, int]:
         "write_buffer_size": max(2 * MiB, 8 * MiB // partitions),
         "max_write_buffer_number": 2,
     }
-
-
-def partition_for(key: bytes, partitions: int) -> int:
-    """The partition Kafka's default partitioner (Java's and aiokafka's) gives `key`."""
-    hashed: int = murmur2(key)
-    return (hashed & 0x7FFFFFFF) % partitions
 
 
 def partition_of(key: bytes, partitions: int) -> int:

@@ -14,6 +14,7 @@ from gateway import intake
 from gateway.main import create_app
 from hotline.errors import InvalidAlert, KafkaUnavailable
 from hotline.settings import Settings
+from hotline.topics import partition_for, topics
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 SENDER = "vn-hanoi"
@@ -91,11 +92,17 @@ class Written:
 
     def __init__(self) -> None:
         self.records: list[tuple[str, bytes]] = []
+        self.partitions: list[int | None] = []  # as the caller named them
 
     async def __call__(
-        self, topic: str, records: Sequence[tuple[bytes, bytes]], within: float | None = None
+        self,
+        topic: str,
+        records: Sequence[tuple[bytes, bytes]],
+        within: float | None = None,
+        partitions: Sequence[int] | None = None,
     ) -> list[KafkaUnavailable | None]:
         self.records.extend((topic, key) for key, _ in records)
+        self.partitions.extend(partitions if partitions is not None else [None] * len(records))
         return [None] * len(records)
 
 
@@ -181,3 +188,34 @@ def test_a_post_with_a_birth_date_in_2999_answers_422(client: tuple[TestClient, 
         }
     ]
     assert written.records == []
+
+
+def test_a_batch_names_each_records_partition_as_kafkas_partitioner_would(
+    client: tuple[TestClient, Written],
+) -> None:
+    # Worked out in the intake workers (and, for a follow-up keyed by its group, on the loop):
+    # it must be where the producer's own partitioner would have put the key, or a group's
+    # records would not meet their state on one partition.
+    c, written = client
+
+    def number(i: int) -> dict[str, Any]:
+        return {"number": f"0912 345 {i:03d}", "scam_type": "delivery", "reports": 1}
+
+    items = [scam(f"P-{i}", subject=number(i)) for i in range(40)]
+    items.append(scam("P-0-C", subject=number(0), references="P-0", msg_type="cancel"))
+    items.append(scam("P-1-U", subject=number(1), urgency="immediate"))
+    body = "\n".join(json.dumps(i) for i in items)
+    r = c.post(
+        "/v1/alerts/batch", content=body, headers={**AUTH, "content-type": "application/x-ndjson"}
+    )
+    assert r.status_code == 200, r.text
+    assert all(item["status"] == 202 for item in r.json()["items"]), r.text
+    settings = Settings()
+    t = topics(settings)
+    assert len(written.records) == len(items)
+    for (topic, key), p in zip(written.records, written.partitions, strict=True):
+        count = settings.partitions if topic == t.inbound_bulk else 1
+        assert p == partition_for(key, count)
+    # The cancel is keyed by the alert it follows up, so it lands beside it.
+    keys = [key for _, key in written.records]
+    assert keys.count(keys[0]) == 2

@@ -14,7 +14,7 @@ from gateway.ws import _ack
 from hotline.codec import dumps
 from hotline.models import AlertState, Receipt, alert_id_for
 from hotline.settings import Settings
-from hotline.topics import topics
+from hotline.topics import partition_for, topics
 from tests.streams.test_process import record, scam
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
@@ -152,13 +152,17 @@ async def test_a_batch_keys_follow_ups_of_its_own_alerts_by_their_group(tmp_path
     assert results == [None] * len(outcomes)  # nothing refused
     # The follow-ups, posted as urgent, go with the alert they follow up: its lane, its key.
     assert list(pending) == [topics(hub.settings).inbound_bulk]
-    keyed = [(i, key) for i, _, key in pending[topics(hub.settings).inbound_bulk]]
+    entries = pending[topics(hub.settings).inbound_bulk]
+    keyed = [(e.at, e.key) for e in entries]
     assert keyed == [
         (0, root.alert_id),
         (1, root.alert_id),
         (2, plain.alert_id),
         (3, root.alert_id),
     ]
+    # Each where Kafka's partitioner puts its key: the group's three together.
+    for e in entries:
+        assert e.partition == partition_for(e.key.encode(), hub.settings.partitions)
 
 
 class Console:

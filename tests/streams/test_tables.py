@@ -7,8 +7,9 @@ from aiokafka.partitioner import DefaultPartitioner
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hotline.topics import partition_for
 from streams import partition
-from streams.tables import partition_for, partition_of, rocksdb_options
+from streams.tables import partition_of, rocksdb_options
 
 
 @given(key=st.binary(min_size=1, max_size=64), partitions=st.integers(min_value=1, max_value=64))

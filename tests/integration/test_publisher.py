@@ -1,0 +1,56 @@
+"""The gateway's import writes on the real broker: batches per partition, where the keys go."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from gateway.publisher import Publisher
+from hotline.broker import LocalBroker
+from hotline.settings import Settings
+from hotline.topics import ensure_topics, partition_for, topics
+
+pytestmark = pytest.mark.integration
+
+PARTITIONS = 4
+
+
+async def test_an_import_goes_out_in_batches_each_record_on_its_keys_partition(
+    broker: LocalBroker,
+) -> None:
+    settings = Settings(
+        kafka_bootstrap=broker.bootstrap,
+        topic_prefix=f"pub{secrets.token_hex(3)}",
+        partitions=PARTITIONS,
+    )
+    await ensure_topics(settings)
+    topic = topics(settings).inbound_bulk
+    # 2 KB each: several producer batches (512 KB) per partition.
+    records = [(f"al-{i:05d}".encode(), f"{i:05d}".encode() * 400) for i in range(2_000)]
+    where = [partition_for(key, PARTITIONS) for key, _ in records]
+    publisher = Publisher(settings)
+    await publisher.start()
+    try:
+        results = await publisher.send_many(topic, records, partitions=where)
+    finally:
+        await publisher.stop()
+    assert results == [None] * len(records)
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=broker.bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in range(PARTITIONS)]
+        consumer.assign(tps)
+        ends = await consumer.end_offsets(tps)
+        assert sum(ends.values()) == len(records)  # each once: nothing lost, nothing doubled
+        read: dict[int, list[bytes]] = {p: [] for p in range(PARTITIONS)}
+        while sum(len(v) for v in read.values()) < len(records):
+            for tp, batch in (await consumer.getmany(timeout_ms=2_000)).items():
+                read[tp.partition] += [m.key for m in batch if m.key is not None]
+    finally:
+        await consumer.stop()
+    for p in range(PARTITIONS):
+        # The partition Kafka's partitioner would have chosen, in the order they were posted.
+        assert read[p] == [key for (key, _), q in zip(records, where, strict=True) if q == p]
