@@ -35,6 +35,7 @@ from streams.matching import MatchAnswer, MatchItem, reply_values, request_value
 from streams.process import Matched, Out, Prepared, Processor, State
 from streams.staged import Savepoint, Staged
 from streams.turn import Turn
+from streams.urgent_producer import UrgentProducer
 from streams.watchdog import Progress, StallDetector
 
 log = logging.getLogger("hotline.worker")
@@ -72,6 +73,15 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
     # steps go first, so an urgent alert waits for at most the bulk batch in progress.
     turn = Turn()
     limit = settings.max_record_bytes
+    # Urgent steps write through a producer of their own (streams/urgent_producer.py).
+    urgent_out = UrgentProducer(settings) if "urgent" in states else None
+    if urgent_out is not None:
+
+        async def stop_urgent_out(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+            assert urgent_out is not None
+            await urgent_out.stop()
+
+        app.on_before_shutdown.connect(stop_urgent_out)
 
     async def step(
         source: str,
@@ -90,31 +100,33 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
                 hold += [o for o in outs if o.topic == t.matched_bulk]
                 outs = [o for o in outs if o.topic != t.matched_bulk]
             try:
-                await send_all(outs, deferred=deferred)
+                await send_all(outs, deferred=deferred, urgent=not bulk)
             except UnwritableRecord:
                 # Kafka refused an output the size check let through (a broker or topic with
                 # a smaller limit): redo the records one by one, so only the culprit is lost
                 # to its sender — rejected and dead-lettered, never silently.
                 before.rollback()
                 for item in items:
-                    await one_by_one(source, item, handle)
+                    await one_by_one(source, item, handle, urgent=not bulk)
 
-    async def one_by_one(source: str, item: Item, handle: Handle) -> None:
+    async def one_by_one(source: str, item: Item, handle: Handle, *, urgent: bool) -> None:
         before = Savepoint(staged)
         try:
-            await send_all(guarded(source, item, handle))
+            await send_all(guarded(source, item, handle), urgent=urgent)
         except UnwritableRecord as exc:
             before.rollback()
             p, value = item
             with partition.of(p):
                 failed = guard_of(source).failed(source, _offset(), value, exc, reject=True)
-            await send_all(failed)
+            await send_all(failed, urgent=urgent)
 
     async def timed_step(work: Callable[[datetime], list[Out]]) -> None:
         async with turn.urgent():
-            await send_all(work(datetime.now(UTC)))
+            await send_all(work(datetime.now(UTC)), urgent=True)
 
-    async def send_all(outs: list[Out], *, deferred: list[Awaitable[Any]] | None = None) -> None:
+    async def send_all(
+        outs: list[Out], *, deferred: list[Awaitable[Any]] | None = None, urgent: bool = False
+    ) -> None:
         """Outputs first, durably; only then may the tables remember what caused them.
 
         `deferred`: where the acknowledgements of the outputs go instead of being awaited;
@@ -123,10 +135,15 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
         outs = _batched(outs, t.match_bulk, t.matched_bulk, limit)
 
         async def write() -> None:
-            futures = [
-                await app.producer.send(o.topic, o.key, o.value, o.partition, None, None)
-                for o in outs
-            ]
+            if urgent and urgent_out is not None:
+                futures = [
+                    await urgent_out.send(o.topic, o.key, o.value, o.partition) for o in outs
+                ]
+            else:
+                futures = [
+                    await app.producer.send(o.topic, o.key, o.value, o.partition, None, None)
+                    for o in outs
+                ]
             if deferred is not None:
                 deferred.extend(futures)
             elif futures:

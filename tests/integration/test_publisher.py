@@ -1,4 +1,4 @@
-"""The gateway's import writes on the real broker: batches per partition, where the keys go."""
+"""Real-broker producers: the gateway's import (batched by partition), the urgent lane's."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ import secrets
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
 
 from gateway.publisher import Publisher
-from hotline.broker import LocalBroker
+from hotline.broker import LocalBroker, free_port
 from hotline.settings import Settings
 from hotline.topics import ensure_topics, partition_for, topics
+from streams.urgent_producer import UrgentProducer
 
 pytestmark = pytest.mark.integration
 
@@ -54,3 +56,26 @@ async def test_an_import_goes_out_in_batches_each_record_on_its_keys_partition(
     for p in range(PARTITIONS):
         # The partition Kafka's partitioner would have chosen, in the order they were posted.
         assert read[p] == [key for (key, _), q in zip(records, where, strict=True) if q == p]
+
+
+async def test_the_urgent_lanes_producer_connects_at_its_first_send_and_waits_for_acks_all(
+    broker: LocalBroker,
+) -> None:
+    settings = Settings(kafka_bootstrap=broker.bootstrap, topic_prefix=f"up{secrets.token_hex(3)}")
+    await ensure_topics(settings)
+    topic = topics(settings).deliveries("cn-beijing")
+    producer = UrgentProducer(settings)
+    try:
+        ack = await (await producer.send(topic, b"al-1", b"{}", None))
+        assert (ack.topic, ack.partition, ack.offset) == (topic, 0, 0)
+    finally:
+        await producer.stop()
+        await producer.stop()  # stopping twice is harmless (shutdown may come after a failure)
+
+
+async def test_the_urgent_lanes_producer_without_a_broker_fails_retriably() -> None:
+    settings = Settings(kafka_bootstrap=f"127.0.0.1:{free_port()}", topic_prefix="nobroker")
+    producer = UrgentProducer(settings)
+    with pytest.raises(KafkaError):  # what the worker's write loop retries
+        await producer.send("nobroker.deliveries.cn-beijing", b"k", b"v", None)
+    assert producer._producer is None  # the failed client was closed, the next send starts anew
