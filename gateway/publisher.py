@@ -36,7 +36,10 @@ class Publisher:
 
     async def start(self) -> None:
         # Few, full requests for imports; no waiting for company for the rest.
-        bulk = self._new(linger_ms=2, max_batch_size=512 * 1024)
+        # A topic takes no batch larger than its record cap (max.message.bytes, hotline.topics).
+        bulk = self._new(
+            linger_ms=2, max_batch_size=min(512 * 1024, self.settings.max_record_bytes)
+        )
         urgent = self._new(linger_ms=0, max_batch_size=64 * 1024)
         try:
             await bulk.start()

@@ -32,7 +32,8 @@ def create_app(settings: Settings, lanes: Collection[Lane] = LANES) -> faust.App
         producer_acks=-1,
         # Fewer, fuller produce requests: a bulk batch writes several records per alert.
         producer_linger=0.005,
-        producer_max_batch_size=512 * 1024,
+        # ... but no larger than a topic takes (its max.message.bytes is the record cap).
+        producer_max_batch_size=min(512 * 1024, settings.max_record_bytes),
         # The one record size limit every producer and topic agrees on (hotline.settings).
         producer_max_request_size=settings.max_record_bytes,
         consumer_auto_offset_reset="earliest",

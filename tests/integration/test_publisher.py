@@ -79,3 +79,25 @@ async def test_the_urgent_lanes_producer_without_a_broker_fails_retriably() -> N
     with pytest.raises(KafkaError):  # what the worker's write loop retries
         await producer.send("nobroker.deliveries.cn-beijing", b"k", b"v", None)
     assert producer._producer is None  # the failed client was closed, the next send starts anew
+
+
+async def test_an_import_fits_topics_whose_records_are_capped_small(broker: LocalBroker) -> None:
+    # A topic takes batches no larger than its record cap (max.message.bytes): the import's
+    # producer must not fill 512 KB batches for a deployment that agreed on 64 KB records.
+    settings = Settings(
+        kafka_bootstrap=broker.bootstrap,
+        topic_prefix=f"cap{secrets.token_hex(3)}",
+        partitions=1,
+        max_record_bytes=64 * 1024,
+    )
+    await ensure_topics(settings)
+    records = [(f"al-{i:04d}".encode(), b"x" * 1_000) for i in range(500)]
+    publisher = Publisher(settings)
+    await publisher.start()
+    try:
+        results = await publisher.send_many(
+            topics(settings).inbound_bulk, records, partitions=[0] * len(records)
+        )
+    finally:
+        await publisher.stop()
+    assert results == [None] * len(records)
