@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import orjson
@@ -36,17 +36,32 @@ def _timeout(n: int) -> float:
     return max(180.0, n / 100)
 
 
-async def _count_during(counter: Counter, n: int, work: Awaitable[_T]) -> tuple[_T, Counted]:
-    """Runs `work` (which makes the records appear) while `counter` counts them."""
+async def _count_during(
+    counter: Counter, n: int, work: Awaitable[_T], alive: Callable[[], None] = lambda: None
+) -> tuple[_T, Counted]:
+    """Runs `work` (which makes the records appear) while `counter` counts them. `alive`
+    raises once a process of the stack has exited: the phase fails with its log then, instead
+    of waiting out the count's timeout (hours, for a million) for records nobody will deliver."""
     counting = asyncio.create_task(counter.count(n, _timeout(n)))
+    watching = asyncio.create_task(_watch(alive))
     try:
         done = await work
+        await asyncio.wait({counting, watching}, return_when=asyncio.FIRST_COMPLETED)
+        if watching.done():
+            watching.result()  # raises: a process died
         return done, await counting
     finally:
-        if not counting.done():
-            counting.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await counting
+        for task in (counting, watching):
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+
+async def _watch(alive: Callable[[], None]) -> None:
+    while True:
+        alive()
+        await asyncio.sleep(1.0)
 
 
 def _result(label: str, n: int, first_sent: float, counted: Any, written: Any) -> dict[str, Any]:
@@ -79,7 +94,7 @@ async def stream_run(stack: Stack, records: Sequence[KV], label: str) -> dict[st
     offsets = await topic_offsets(stack.bootstrap, stack.prefix)
     async with Counter(stack.bootstrap, deliveries, start, keys) as counter:
         written, counted = await _count_during(
-            counter, len(records), write_fast(stack.bootstrap, inbound, records)
+            counter, len(records), write_fast(stack.bootstrap, inbound, records), stack.check_alive
         )
     out = _result(label, len(records), written.first_sent, counted, written)
     # "worker": both lanes' processes together, what one bulk alert costs the stream.
