@@ -21,7 +21,6 @@ from typing import Any
 
 import faust
 import orjson
-from aiokafka.errors import KafkaError
 
 from hotline import metrics
 from hotline.codec import dumps, loads
@@ -382,13 +381,7 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
                     position,
                     extra={"topic": tp.topic, "offset": position},
                 )
-                # In the consumer's own thread: Faust's plain `seek` changes the fetcher's
-                # buffers from this one, and a fetch reading them at that moment crashed the
-                # worker (KeyError in aiokafka's fetched_records, a 1,000,000-alert run).
-                try:
-                    await consumer.seek_wait({tp: position})
-                except (KafkaError, TimeoutError) as exc:  # the next tick tries again
-                    log.warning("seek of %s failed: %r", where, exc)
+                await consumer.seek(tp, position)
 
     @app.page("/readyz")
     async def readyz(view: Any, request: Any) -> Any:
