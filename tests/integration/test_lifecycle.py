@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -76,25 +77,38 @@ def marker(tmp_path: Path) -> Iterator[str]:
             os.kill(pid, signal.SIGKILL)
 
 
-def _kafka_port() -> int:
-    """A free port whose successor (the broker's controller port) is free too."""
-    for _ in range(50):
-        port = free_port()
-        with contextlib.suppress(OSError), socket.socket() as s:
-            s.bind(("127.0.0.1", port + 1))
+def _listen_ports(count: int) -> int:
+    """The first of `count` ports in a row that are free, below the kernel's range for outgoing
+    connections: `hotline up` binds its ports only once the broker and its clients run, and a
+    port free_port() gave (from that range) was taken meanwhile by one of their connections
+    (`address already in use`, the bulk worker's web port, twice in CI)."""
+    ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    for _ in range(200):
+        port = random.randrange(20_000, ephemeral - count)
+        if all(_free(p) for p in range(port, port + count)):
             return port
-    raise AssertionError("no two free ports in a row")
+    raise AssertionError(f"no {count} free ports in a row below {ephemeral}")
+
+
+def _free(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.socket() as s:
+        s.bind(("127.0.0.1", port))
+        return True
+    return False
 
 
 def _env(tmp_path: Path, marker: str, **extra: str) -> dict[str, str]:
     name, value = marker.split("=", 1)
+    base = _listen_ports(5)
     return {
         **os.environ,
         name: value,
         "HOTLINE_DATA_DIR": str(tmp_path / "data"),
-        "HOTLINE_KAFKA_PORT": str(_kafka_port()),
-        "HOTLINE_GATEWAY_PORT": str(free_port()),
-        "HOTLINE_WORKER_PORT": str(free_port()),
+        # One block: the broker and its controller, the gateway, the urgent lane's worker and
+        # (the next port) the bulk lane's.
+        "HOTLINE_KAFKA_PORT": str(base),
+        "HOTLINE_GATEWAY_PORT": str(base + 2),
+        "HOTLINE_WORKER_PORT": str(base + 3),
         "HOTLINE_TOPIC_PREFIX": f"t{uuid.uuid4().hex[:8]}",
         **extra,
     }
