@@ -18,6 +18,7 @@ from aiokafka.errors import KafkaError
 
 from hotline import metrics
 from hotline.errors import KafkaUnavailable
+from hotline.producers import BULK_BATCH_BYTES, new_producer
 from hotline.settings import Settings
 from hotline.topics import topics
 
@@ -35,12 +36,14 @@ class Publisher:
         self._errors = metrics.KAFKA_PRODUCE_ERRORS.labels("gateway")
 
     async def start(self) -> None:
-        # Few, full requests for imports; no waiting for company for the rest.
-        # A topic takes no batch larger than its record cap (max.message.bytes, hotline.topics).
-        bulk = self._new(
-            linger_ms=2, max_batch_size=min(512 * 1024, self.settings.max_record_bytes)
+        # Few, full requests for imports; no waiting for company for the rest. The partner's
+        # answer is bounded by our own timeout; the client keeps retrying.
+        bulk = new_producer(
+            self.settings, linger_ms=2, max_batch_size=BULK_BATCH_BYTES, request_timeout_ms=30_000
         )
-        urgent = self._new(linger_ms=0, max_batch_size=64 * 1024)
+        urgent = new_producer(
+            self.settings, linger_ms=0, max_batch_size=64 * 1024, request_timeout_ms=30_000
+        )
         try:
             await bulk.start()
             await urgent.start()
@@ -49,19 +52,6 @@ class Publisher:
             await urgent.stop()
             raise
         self._bulk, self._producer = bulk, urgent
-
-    def _new(self, *, linger_ms: int, max_batch_size: int) -> AIOKafkaProducer:
-        # Idempotence forces acks=all and keeps retries from writing a record twice.
-        return AIOKafkaProducer(
-            bootstrap_servers=self.settings.kafka_bootstrap,
-            enable_idempotence=True,
-            linger_ms=linger_ms,
-            max_batch_size=max_batch_size,
-            # The one record size limit every producer and topic agrees on (hotline.settings).
-            max_request_size=self.settings.max_record_bytes,
-            # The partner's answer is bounded by our own timeout; the client keeps retrying.
-            request_timeout_ms=30_000,
-        )
 
     async def stop(self) -> None:
         for producer in (self._producer, self._bulk):

@@ -10,6 +10,7 @@ import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
 
 from hotline.models import Lane
+from hotline.producers import batch_bytes
 from hotline.settings import Settings
 from hotline.topics import topics
 from streams import tables
@@ -32,8 +33,7 @@ def create_app(settings: Settings, lanes: Collection[Lane] = LANES) -> faust.App
         producer_acks=-1,
         # Fewer, fuller produce requests: a bulk batch writes several records per alert.
         producer_linger=0.005,
-        # ... but no larger than a topic takes (its max.message.bytes is the record cap).
-        producer_max_batch_size=min(512 * 1024, settings.max_record_bytes),
+        producer_max_batch_size=batch_bytes(settings),
         # The one record size limit every producer and topic agrees on (hotline.settings).
         producer_max_request_size=settings.max_record_bytes,
         consumer_auto_offset_reset="earliest",

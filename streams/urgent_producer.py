@@ -14,6 +14,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
+from hotline.producers import new_producer
 from hotline.settings import Settings
 
 
@@ -32,13 +33,7 @@ class UrgentProducer:
     async def _start(self) -> AIOKafkaProducer:
         async with self._starting:
             if self._producer is None:
-                # Idempotent, so acks=all and a retried request is written once, like Faust's.
-                producer = AIOKafkaProducer(
-                    bootstrap_servers=self._settings.kafka_bootstrap,
-                    enable_idempotence=True,
-                    linger_ms=0,
-                    max_request_size=self._settings.max_record_bytes,
-                )
+                producer = new_producer(self._settings, linger_ms=0)
                 try:
                     await producer.start()
                 except BaseException:
