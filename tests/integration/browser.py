@@ -215,7 +215,7 @@ async def officer(
         o = Officer(agency, context, page)
         page.on("websocket", o._on_socket)
         await page.goto(f"{stack.url}/")
-        await page.wait_for_selector("#signin-form", state="visible", timeout=10_000)
+        await page.wait_for_selector("#signin-form", state="visible", timeout=20_000)
         if sign_in:
             await o.sign_in(token or f"demo-officer-{agency}")
             await o.wait_signed_in()

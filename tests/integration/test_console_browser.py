@@ -20,6 +20,7 @@ import pytest_asyncio
 from playwright.async_api import Browser, async_playwright, expect
 
 from .browser import (
+    VIEWPORT,
     Officer,
     fraud_pattern,
     launch,
@@ -332,6 +333,34 @@ async def test_refused_token_shows_sign_in_failure(
         await o.wait_signed_in()
         await expect(error).to_be_hidden()
         await expect(page.locator("#agency")).to_contain_text("cn-beijing")
+
+
+async def test_sign_in_waits_for_the_page_script_on_a_slow_load(
+    stack: Stack, browser: Browser
+) -> None:
+    """The sign-in form appears only once the script handles it: clicked as soon as it shows,
+    even when the string catalogs load slowly, it signs in (a form shown earlier would be
+    submitted by the browser itself, a reload that loses the sign-in)."""
+    context = await browser.new_context(viewport=VIEWPORT, locale="en-US")
+    try:
+        page = await context.new_page()
+        o = Officer("cn-beijing", context, page)
+        page.on("websocket", o._on_socket)
+
+        async def slow(route: Any) -> None:
+            await asyncio.sleep(1.5)
+            await route.continue_()
+
+        await page.route("**/i18n/*.json", slow)
+        await page.goto(f"{stack.url}/", wait_until="commit")
+        await page.wait_for_selector("#signin-view", state="attached")
+        assert not await page.is_visible("#signin-form")  # the catalogs are still loading
+        await page.wait_for_selector("#signin-form", state="visible", timeout=20_000)
+        await o.sign_in("demo-officer-cn-beijing")
+        await o.wait_signed_in()
+        assert "token" not in page.url
+    finally:
+        await context.close()
 
 
 # --- 6b. need-to-know hygiene: a strict page, isolated partner text, expiry shown ---------------
