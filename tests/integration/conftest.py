@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,6 +13,23 @@ from hotline.broker import BrokerError, LocalBroker, free_port
 from .stack import Stack
 
 pytestmark = pytest.mark.integration
+
+LOG_TAIL_LINES = 60
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[Any]:
+    """A failed test's report carries the tail of each process log of its stacks: CI keeps the
+    output only, and a stall or a crash is read from the worker's and the gateway's logs."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    for value in getattr(item, "funcargs", {}).values():
+        if isinstance(value, Stack):
+            for path in sorted(value.workdir.glob("*.log")):
+                lines = path.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:]
+                report.sections.append((f"{path.name} (last {len(lines)} lines)", "\n".join(lines)))
 
 
 @pytest.fixture(scope="session")
