@@ -83,6 +83,13 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
 
         app.on_before_shutdown.connect(stop_urgent_out)
 
+    async def bulk_send(topic: str, key: bytes, value: bytes | None, p: int) -> Any:
+        return await app.producer.send(topic, key, value, p, None, None)
+
+    async def urgent_send(topic: str, key: bytes, value: bytes | None, p: int) -> Any:
+        assert urgent_out is not None
+        return await urgent_out.send(topic, key, value, p)
+
     async def step(
         source: str,
         items: list[Item],
@@ -156,8 +163,12 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
                 table.commit()
             if deferred is None:
                 await retry_writes(app.producer.flush)
+        # The alerts last, and through their changelog: the store may remember an alert
+        # only once its state record is in Kafka (streams.tables.Table.write_through).
+        send = urgent_send if urgent and urgent_out is not None else bulk_send
         for table in alerts:
-            table.commit()
+            if table.pending:
+                await retry_writes(partial(table.commit_through, send))
 
     # One guard per lane: a record that can never be written is rejected into the tables of
     # the lane that read it (a single-POST follow-up of a bulk alert is the bulk lane's).

@@ -24,7 +24,7 @@ class UrgentProducer:
         self._producer: AIOKafkaProducer | None = None
         self._starting = asyncio.Lock()
 
-    async def send(self, topic: str, key: bytes, value: bytes, partition: int | None) -> Any:
+    async def send(self, topic: str, key: bytes, value: bytes | None, partition: int | None) -> Any:
         """Hands the record over; returns the future of its acknowledgement (as Faust's
         producer does), on a connection made at the first send."""
         producer = self._producer or await self._start()

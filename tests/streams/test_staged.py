@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from streams import partition
 from streams.staged import Staged
 
@@ -49,3 +51,21 @@ def test_each_write_is_committed_into_the_partition_it_was_made_in() -> None:
     s.commit()
     assert base.partitions == {"al-a": 3, "al-b": 6, "al-c": None}
     assert partition.current() is None
+
+
+async def test_commit_through_hands_each_write_with_its_partition_to_the_table() -> None:
+    class _Through(dict[str, str]):
+        got: list[Any] = []
+
+        async def write_through(self, writes: list[Any], send: Any) -> None:
+            self.got.extend(writes)
+
+    base = _Through(a="1")
+    s = Staged(base)
+    with partition.of(4):
+        s["b"] = "2"
+    del s["a"]
+    await s.commit_through(lambda *_: None)  # type: ignore[arg-type]
+    assert base.got == [("b", "2", 4), ("a", None, None)] and not s.pending
+    await s.commit_through(lambda *_: None)  # type: ignore[arg-type]
+    assert len(base.got) == 2  # nothing pending: nothing to write
