@@ -30,6 +30,7 @@ from hotline.settings import Settings
 from hotline.topics import topics
 from streams import partition
 from streams.app import source_topics
+from streams.consumer import install as install_consumer
 from streams.errors import RETRIABLE, Guard, dead_letter, oversized_write, retry_writes
 from streams.matching import MatchAnswer, MatchItem, reply_values, request_values
 from streams.process import Matched, Out, Prepared, Processor, State
@@ -60,6 +61,7 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
         "bulk": [t.inbound_bulk, t.acks_bulk, t.matched_bulk],
     }
     src = source_topics(app, [name for lane in states for name in inputs[lane]])
+    install_consumer(app, src)  # before Faust makes its consumer: one that drops nothing
 
     staged = [tb for st in states.values() for tb in st.tables() if isinstance(tb, Staged)]
     # An alerts table is what tells a redelivered record from a new one, so it is made
