@@ -21,7 +21,6 @@ from typing import Any
 
 import faust
 import orjson
-from aiokafka.errors import KafkaError
 
 from hotline import metrics
 from hotline.codec import dumps, loads
@@ -31,7 +30,6 @@ from hotline.settings import Settings
 from hotline.topics import topics
 from streams import partition
 from streams.app import source_topics
-from streams.consumer import install as install_consumer
 from streams.errors import RETRIABLE, Guard, dead_letter, oversized_write, retry_writes
 from streams.matching import MatchAnswer, MatchItem, reply_values, request_values
 from streams.process import Matched, Out, Prepared, Processor, State
@@ -62,7 +60,6 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
         "bulk": [t.inbound_bulk, t.acks_bulk, t.matched_bulk],
     }
     src = source_topics(app, [name for lane in states for name in inputs[lane]])
-    install_consumer(app, src)  # before Faust makes its consumer: one that drops nothing
 
     staged = [tb for st in states.values() for tb in st.tables() if isinstance(tb, Staged)]
     # An alerts table is what tells a redelivered record from a new one, so it is made
@@ -395,14 +392,7 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
                     position,
                     extra={"topic": tp.topic, "offset": position},
                 )
-                # In the consumer's own thread (Faust's plain `seek` changed aiokafka's fetch
-                # buffers from this one while a fetch read them: a KeyError, a 1,000,000-alert
-                # run). An earlier try of this was reverted for a lane stuck after a restart;
-                # that was the alerts store ahead of its changelog (Table.write_through).
-                try:
-                    await consumer.seek_wait({tp: position})
-                except (KafkaError, TimeoutError) as exc:  # the next tick tries again
-                    log.warning("seek of %s failed: %r", where, exc)
+                await consumer.seek(tp, position)
 
     @app.page("/readyz")
     async def readyz(view: Any, request: Any) -> Any:
