@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -113,7 +114,10 @@ async def test_a_bulk_alert_is_acknowledged_and_cancelled_through_its_own_lane(
         cancel_id = await post(stack, "vn-hanoi", cancel)
         ev2 = await bj.event(cancel_id, "cancelled", timeout=30)
         assert ev2["case_id"] == ev["case_id"]
-    state = stack.get_alert(alert_id, "demo-partner-vn-hanoi").json()
+    # The events go out before the state the gateway answers GET from (the worker writes a
+    # record's outputs first, then its tables): a GET just after an event may be a few tens
+    # of milliseconds early.
+    state = await _state_once(stack, alert_id, lambda s: s["status"] == "cancelled")
     assert state["status"] == "cancelled"
     assert state["receipts"][0]["acknowledged_at"]
 
@@ -225,6 +229,18 @@ async def test_two_agencies_report_the_same_numbers_while_bulk_workers_die_and_j
     for i, pair in by_number.items():
         assert len({m["case_id"] for m in pair}) == 1, (i, pair)  # one case per number
         assert sorted(m["event"] for m in pair) == ["corroborated", "new"], (i, pair)
+
+
+async def _state_once(
+    stack: Stack, alert_id: str, done: Callable[[dict[str, Any]], bool], timeout: float = 10.0
+) -> dict[str, Any]:
+    """The alert's state as its sender reads it, once `done` holds (or as it is at timeout)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        state: dict[str, Any] = stack.get_alert(alert_id, "demo-partner-vn-hanoi").json()
+        if done(state) or time.monotonic() > deadline:
+            return state
+        await asyncio.sleep(0.1)
 
 
 def _all_active(workers: dict[int, Any], timeout: float = 90.0) -> None:
