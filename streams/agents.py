@@ -83,10 +83,11 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
 
         app.on_before_shutdown.connect(stop_urgent_out)
 
-    async def bulk_send(topic: str, key: bytes, value: bytes | None, p: int) -> Any:
+    # Where a step's records go: Faust's producer, or the urgent lane's own.
+    async def bulk_send(topic: str, key: bytes, value: bytes | None, p: int | None) -> Any:
         return await app.producer.send(topic, key, value, p, None, None)
 
-    async def urgent_send(topic: str, key: bytes, value: bytes | None, p: int) -> Any:
+    async def urgent_send(topic: str, key: bytes, value: bytes | None, p: int | None) -> Any:
         assert urgent_out is not None
         return await urgent_out.send(topic, key, value, p)
 
@@ -140,17 +141,10 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
         the caller awaits them, and flushes the index tables' changelogs, before the
         record's offset can be committed (a match request's chunks: see in_chunks)."""
         outs = _batched(outs, t.match_bulk, t.matched_bulk, limit)
+        send = urgent_send if urgent and urgent_out is not None else bulk_send
 
         async def write() -> None:
-            if urgent and urgent_out is not None:
-                futures = [
-                    await urgent_out.send(o.topic, o.key, o.value, o.partition) for o in outs
-                ]
-            else:
-                futures = [
-                    await app.producer.send(o.topic, o.key, o.value, o.partition, None, None)
-                    for o in outs
-                ]
+            futures = [await send(o.topic, o.key, o.value, o.partition) for o in outs]
             if deferred is not None:
                 deferred.extend(futures)
             elif futures:
@@ -165,7 +159,6 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
                 await retry_writes(app.producer.flush)
         # The alerts last, and through their changelog: the store may remember an alert
         # only once its state record is in Kafka (streams.tables.Table.write_through).
-        send = urgent_send if urgent and urgent_out is not None else bulk_send
         for table in alerts:
             if table.pending:
                 await retry_writes(partial(table.commit_through, send))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapping
 from contextlib import nullcontext
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast
 
 from streams import partition
 
@@ -22,12 +22,11 @@ _DELETED = None
 _ABSENT = object()
 
 #: Hands a record to a producer: (topic, key, value or None, partition) -> its acknowledgement.
-Send = Callable[[str, bytes, bytes | None, int], Awaitable[Awaitable[Any]]]
+Send = Callable[[str, bytes, bytes | None, int | None], Awaitable[Awaitable[Any]]]
 #: A write as committed: key, value (None: deleted), the partition it was made in.
 Write = tuple[str, str | None, int | None]
 
 
-@runtime_checkable
 class WritesThrough(Protocol):
     """A table that can make writes durable in its changelog before it applies them."""
 
@@ -98,11 +97,9 @@ class Staged(MutableMapping[str, str]):
     async def commit_through(self, send: Send) -> None:
         """Like `commit`, but each write reaches the changelog, acknowledged, before the
         table applies it (see streams.tables.Table.write_through)."""
-        base = self.base
-        assert isinstance(base, WritesThrough), "a table that writes through its changelog"
         writes = [(k, v, self._partition.get(k)) for k, v in self.pending.items()]
         if writes:
-            await base.write_through(writes, send)
+            await cast(WritesThrough, self.base).write_through(writes, send)
         self._clear()
 
     def _clear(self) -> None:
