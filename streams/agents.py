@@ -21,6 +21,7 @@ from typing import Any
 
 import faust
 import orjson
+from faust.types import TP
 
 from hotline import metrics
 from hotline.codec import dumps, loads
@@ -36,7 +37,7 @@ from streams.process import Matched, Out, Prepared, Processor, State
 from streams.staged import Savepoint, Staged
 from streams.turn import Turn
 from streams.urgent_producer import UrgentProducer
-from streams.watchdog import Progress, StallDetector
+from streams.watchdog import MAX_REFETCHES, Progress, StallDetector, refetch_due
 
 log = logging.getLogger("hotline.worker")
 
@@ -274,6 +275,13 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
 
     handled = Progress()  # what the agents handled, for the watchdog
 
+    def committed(key: tuple[str, int]) -> int | None:
+        offset: int | None = app.consumer._committed_offset.get(TP(*key))  # type: ignore[attr-defined]
+        return offset
+
+    def _handled(progress: Progress, events: list[Any]) -> None:
+        progress.note(events, asyncio.get_running_loop().time(), committed)
+
     def one_at_a_time(name: str, topic: str, handle: Handle, *, bulk: bool = False) -> None:
         async def agent(stream: Any) -> None:
             async for event in stream.events():
@@ -364,19 +372,47 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
             metrics.URGENT_UNACKED.labels(agency).set(counts.get(agency, 0))
 
     stalls = StallDetector()
+    flowing_since: float | None = None  # loop time since when flow control has been on
 
     @app.timer(interval=1.0, name="watchdog")  # type: ignore[untyped-decorator]
     async def watchdog() -> None:
+        nonlocal flowing_since
         consumer = app.consumer
         loop_now = asyncio.get_running_loop().time()
+        if not app.flow_control.is_active():
+            flowing_since = None
+        elif flowing_since is None:
+            flowing_since = loop_now
         for tp in app.assignor.assigned_actives():
             if tp.topic not in src or turn.locked():
                 continue
-            committed = consumer._committed_offset.get(tp)  # type: ignore[attr-defined]
-            position = handled.next_offset.get((tp.topic, tp.partition), committed or 0)
-            where = f"{tp.topic}[{tp.partition}]"
+            key = (tp.topic, tp.partition)
             # Its agent busy with other partitions' records: waiting its turn, not stalled.
             last = handled.last_at.get(tp.topic, float("-inf"))
+            hole = handled.holes.get(key)
+            if hole is not None and handled.hole_to_fetch(key) is None:
+                log.error(
+                    "%s[%d]: records from %d not fetched after %d tries; not trying again",
+                    tp.topic,
+                    tp.partition,
+                    hole,
+                    MAX_REFETCHES,
+                    extra={"topic": tp.topic, "offset": hole},
+                )
+            elif hole is not None and refetch_due(loop_now, flowing_since, last):
+                log.warning(
+                    "%s[%d]: records from %d never reached the agent; fetching them again",
+                    tp.topic,
+                    tp.partition,
+                    hole,
+                    extra={"topic": tp.topic, "offset": hole},
+                )
+                handled.sought(key, hole)
+                await consumer.seek(tp, hole)
+                continue
+            committed = consumer._committed_offset.get(tp)  # type: ignore[attr-defined]
+            position = handled.next_offset.get(key, committed or 0)
+            where = f"{tp.topic}[{tp.partition}]"
             if stalls.check(where, position, consumer.highwater(tp), loop_now, last):
                 log.warning(
                     "%s[%d] stalled at %d; seeking back to it",
@@ -385,6 +421,7 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
                     position,
                     extra={"topic": tp.topic, "offset": position},
                 )
+                handled.sought(key, position)
                 await consumer.seek(tp, position)
 
     @app.page("/readyz")
@@ -413,10 +450,6 @@ def _answer(topic: str, answer: MatchAnswer) -> Out:
 
 def _item(event: Any) -> Item:
     return event.message.partition, event.value
-
-
-def _handled(progress: Progress, events: list[Any]) -> None:
-    progress.note(events, asyncio.get_running_loop().time())
 
 
 def in_partition(p: int, work: Callable[..., list[Out]], *args: Any) -> list[Out]:

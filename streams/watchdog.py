@@ -12,27 +12,92 @@ partition's records makes Faust count the rest of the batch, past a gap, as hand
 commit past records it then drops — a loss. A partition merely waiting its turn (a lane with
 many partitions works through a backlog a batch at a time) is not stalled; one behind its end
 while its agent has had nothing to do for `patience` seconds is.
+
+A hole is the other symptom: the agent gets a partition's later records but never an earlier
+one. Faust's stream silently skips a record it takes while flow control is suspended (a
+table recovery after a restart resumes the partitions, seeks them to their committed offsets
+and only then resumes the flow: a record fetched in between is skipped) and nothing fetches
+it again. The agents' offsets show it: the first record of an assignment is expected at the
+committed offset, every later one at the offset after the last. The watchdog seeks such a
+partition back to its hole once the flow is on and the agent idle (the same rule as above).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+Key = tuple[str, int]  # a source partition: topic, partition
+
+# A hole is fetched again once the flow has been on, and the partition's agent idle, this long:
+# by then none of the partition's records is still on its way to the agent.
+HOLE_PATIENCE = 1.0
+# A hole still there after this many fetches is not a skip: the records are gone (retention
+# deleted them before they were read), and Kafka's offset reset starts after them.
+MAX_REFETCHES = 3
+
+
+def refetch_due(
+    now: float,
+    flowing_since: float | None,
+    agent_last_handled: float,
+    patience: float = HOLE_PATIENCE,
+) -> bool:
+    return (
+        flowing_since is not None
+        and now - flowing_since >= patience
+        and now - agent_last_handled >= patience
+    )
 
 
 @dataclass(slots=True)
 class Progress:
-    """What a worker's agents handled: per source partition the next offset, per source
-    topic when (loop time) its agent last handled a record."""
+    """What a worker's agents handled: per source partition the next offset and any hole (the
+    first offset its agent never got, though it got later ones), per source topic when (loop
+    time) its agent last handled a record."""
 
-    next_offset: dict[tuple[str, int], int] = field(default_factory=dict)
+    next_offset: dict[Key, int] = field(default_factory=dict)
     last_at: dict[str, float] = field(default_factory=dict)
+    holes: dict[Key, int] = field(default_factory=dict)
+    _generation: dict[Key, int] = field(default_factory=dict)
+    _refetched: dict[tuple[Key, int], int] = field(default_factory=dict)
 
-    def note(self, events: Iterable[Any], now: float) -> None:
+    def note(
+        self, events: Iterable[Any], now: float, start: Callable[[Key], int | None] = lambda _: None
+    ) -> None:
+        """`start`: where a partition's records begin in a new assignment (its committed
+        offset), or None if unknown."""
         for e in events:  # a batch may hold several partitions' records
-            self.next_offset[e.message.topic, e.message.partition] = e.message.offset + 1
-            self.last_at[e.message.topic] = now
+            m = e.message
+            key = (m.topic, m.partition)
+            if self._generation.get(key) == m.generation_id:
+                expected = self.next_offset.get(key)
+            else:  # the first record of an assignment: a rebalance seeks to the committed offset
+                self._generation[key] = m.generation_id
+                expected = start(key)
+            hole = self.holes.get(key)
+            if hole is not None and m.offset <= hole:
+                del self.holes[key]  # fetched again, from the hole or before it
+            elif expected is not None and m.offset > expected:
+                self.holes[key] = expected if hole is None else min(hole, expected)
+            self.next_offset[key] = m.offset + 1
+            self.last_at[m.topic] = now
+
+    def sought(self, key: Key, offset: int) -> None:
+        """The partition was sought back to `offset`: its records come again from there."""
+        self.holes.pop(key, None)
+        self.next_offset[key] = offset
+        self._refetched[key, offset] = self._refetched.get((key, offset), 0) + 1
+
+    def hole_to_fetch(self, key: Key) -> int | None:
+        """The partition's hole, unless fetching it again has failed `MAX_REFETCHES` times
+        (then it is forgotten)."""
+        hole = self.holes.get(key)
+        if hole is not None and self._refetched.get((key, hole), 0) >= MAX_REFETCHES:
+            del self.holes[key]
+            return None
+        return hole
 
 
 @dataclass(slots=True)
