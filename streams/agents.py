@@ -408,7 +408,7 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
                     extra={"topic": tp.topic, "offset": hole},
                 )
                 handled.sought(key, hole)
-                await consumer.seek(tp, hole)
+                await _seek(consumer, tp, hole)
                 continue
             committed = consumer._committed_offset.get(tp)  # type: ignore[attr-defined]
             position = handled.next_offset.get(key, committed or 0)
@@ -422,7 +422,7 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
                     extra={"topic": tp.topic, "offset": position},
                 )
                 handled.sought(key, position)
-                await consumer.seek(tp, position)
+                await _seek(consumer, tp, position)
 
     @app.page("/readyz")
     async def readyz(view: Any, request: Any) -> Any:
@@ -450,6 +450,16 @@ def _answer(topic: str, answer: MatchAnswer) -> Out:
 
 def _item(event: Any) -> Item:
     return event.message.partition, event.value
+
+
+async def _seek(consumer: Any, tp: TP, offset: int) -> None:
+    """Faust's `Consumer.seek`, but in the consumer's own thread. Faust's moves aiokafka's
+    fetch position from the event loop's thread while the consumer thread may be reading its
+    fetch buffers: a full benchmark run's bulk worker died of it (a KeyError in aiokafka's
+    `fetched_records`). Like Faust's, it then has the drain loop read on from there."""
+    thread = consumer._thread
+    await thread.call_thread(thread._ensure_consumer().seek, tp, offset)
+    consumer._read_offset[tp] = offset if offset else None
 
 
 def in_partition(p: int, work: Callable[..., list[Out]], *args: Any) -> list[Out]:

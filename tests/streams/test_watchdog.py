@@ -3,6 +3,9 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
+from faust.types import TP
+
+from streams.agents import _seek
 from streams.watchdog import MAX_REFETCHES, Progress, StallDetector, refetch_due
 
 
@@ -102,3 +105,26 @@ def test_a_hole_that_fetching_again_never_fills_is_given_up() -> None:
         p.note(_events(5), now=1.0)  # the partition starts at 5 again
     assert p.hole_to_fetch(("t", 0)) is None
     assert p.holes == {}
+
+
+async def test_a_seek_runs_in_the_consumer_thread_and_the_drain_loop_reads_on_from_it() -> None:
+    calls: list[tuple[str, Any]] = []
+
+    class AioConsumer:
+        def seek(self, tp: Any, offset: int) -> None:
+            calls.append(("seek", (tp, offset)))
+
+    class Thread:
+        aio = AioConsumer()
+
+        def _ensure_consumer(self) -> AioConsumer:
+            return self.aio
+
+        async def call_thread(self, fun: Any, *args: Any) -> None:
+            calls.append(("in thread", fun.__name__))
+            fun(*args)
+
+    consumer = SimpleNamespace(_thread=Thread(), _read_offset={})
+    await _seek(consumer, TP("t", 3), 47)
+    assert calls == [("in thread", "seek"), ("seek", (TP("t", 3), 47))]
+    assert consumer._read_offset == {TP("t", 3): 47}
