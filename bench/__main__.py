@@ -178,7 +178,8 @@ async def bench(a: argparse.Namespace, argv: list[str]) -> Path:
         # The same import again with a second bulk worker sharing the lane's partitions, between
         # the same two baselines: what another bulk worker buys on this machine.
         stream["bulk_workers_2"] = await run.phase(
-            "stream_2_bulk", lambda: _two_bulk_workers(stack, records_2)
+            "stream_2_bulk",
+            lambda: _two_bulk_workers(stack, records_2, held=p["numbers"] + len(records_2)),
         )
         b2 = await run.phase(
             "baseline_2", lambda: throughput.baseline_run(stack, records, "passthrough-2")
@@ -280,10 +281,14 @@ async def bench(a: argparse.Namespace, argv: list[str]) -> Path:
     return out
 
 
-async def _two_bulk_workers(stack: Stack, records: Any) -> dict[str, Any] | None:
+async def _two_bulk_workers(stack: Stack, records: Any, held: int) -> dict[str, Any] | None:
     if stack.partitions < 2:
         return None  # one partition: a second worker would only stand by
-    joined = await asyncio.to_thread(stack.add_bulk_worker)
+    # A new worker rebuilds the tables of the partitions it takes over from their changelogs
+    # before it owns them: about half of the `held` alert states, at a few thousand records a
+    # second (a full run's second worker was still at it after 120 s).
+    timeout = max(120.0, held / 2000)
+    joined = await asyncio.to_thread(stack.add_bulk_worker, timeout)
     try:
         run = await throughput.stream_run(stack, records, "hotline, 2 bulk workers")
     finally:
