@@ -118,7 +118,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--resume-after", type=int, default=None)
     a = p.parse_args(argv)
     with contextlib.suppress(ImportError):
-        import uvloop  # noqa: PLC0415 - optional: a cheaper client loop leaves more CPU to the server
+        # Optional: a cheaper client loop leaves more CPU to the server.
+        import uvloop  # type: ignore[import-not-found,unused-ignore]  # noqa: PLC0415
 
         uvloop.install()
     asyncio.run(run(a.ws_url, a.agency, a.consoles, a.resume_after))

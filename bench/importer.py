@@ -18,24 +18,30 @@ import argparse
 import random
 import signal
 import sys
+import threading
 import time
 from itertools import islice
 from types import FrameType
 
 import httpx
 import orjson
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_when_event_set,
+)
 
 from hotline.demo.traffic import scam_numbers
 from hotline.importer import MAX_ATTEMPTS, MAX_WAIT_S, scam_alert
 from hotline.retry import RetryLater, backoff, raise_for_retry_later, wait_retry_after
 
-_stop = False
+_stop = threading.Event()
 
 
 def _on_term(signum: int, frame: FrameType | None) -> None:
-    global _stop
-    _stop = True
+    _stop.set()
 
 
 def refs(tag: str, count: int) -> list[str]:
@@ -53,7 +59,7 @@ def run(url: str, key: str, seed: int, skip: int, count: int, tag: str, batch: i
     waited = 0.0
     first: float | None = None
     with httpx.Client(base_url=url, timeout=120.0) as client:
-        while sent < count and not _stop:
+        while sent < count and not _stop.is_set():
             chunk = [
                 scam_alert(n, f"{tag}-{i}", {})
                 for i, n in enumerate(islice(numbers, min(batch, count - sent)), sent)
@@ -82,7 +88,7 @@ def run(url: str, key: str, seed: int, skip: int, count: int, tag: str, batch: i
             retrying = Retrying(
                 retry=retry_if_exception_type(RetryLater),
                 wait=wait_retry_after(backoff(0.5, MAX_WAIT_S)),
-                stop=stop_after_attempt(MAX_ATTEMPTS) | (lambda _state: _stop),
+                stop=stop_after_attempt(MAX_ATTEMPTS) | stop_when_event_set(_stop),
                 sleep=pause,
                 before_sleep=tally,
                 reraise=True,
