@@ -11,9 +11,16 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_never
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    retry_if_not_exception_type,
+    stop_never,
+)
 
 from hotline import __version__, metrics
+from hotline.errors import ConfigError
 from hotline.retry import backoff, next_wait
 from hotline.settings import Settings
 from hotline.topics import ensure_topics
@@ -95,14 +102,20 @@ async def _connect(services: Services) -> None:
         exc = state.outcome.exception() if state.outcome is not None else None
         log.warning("Kafka not reachable yet (%s); retrying in %.1fs", exc, next_wait(state))
 
-    # Any failure here means "not yet"; cancellation (shutdown) is not an Exception.
-    await AsyncRetrying(
-        retry=retry_if_exception_type(Exception),
-        wait=backoff(0.5, 10.0),
-        stop=stop_never,
-        before_sleep=note,
-        reraise=True,
-    )(attempt)
+    # Any failure here means "not yet", except topics that exist with other partition counts
+    # than the settings: retrying cannot fix those, so the gateway says so and stays not
+    # ready. Cancellation (shutdown) is not an Exception.
+    try:
+        await AsyncRetrying(
+            retry=retry_if_exception_type(Exception) & retry_if_not_exception_type(ConfigError),
+            wait=backoff(0.5, 10.0),
+            stop=stop_never,
+            before_sleep=note,
+            reraise=True,
+        )(attempt)
+    except ConfigError as exc:
+        log.error("not connecting to Kafka: %s", exc.detail)
+        return
     log.info("connected to Kafka at %s", services.settings.kafka_bootstrap)
 
 

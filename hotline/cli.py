@@ -148,9 +148,17 @@ def gateway() -> None:
 
     from gateway.health import serve_metrics
     from hotline import logs
+    from hotline.errors import ConfigError
+    from hotline.topics import check_topics_if_reachable
 
     settings = Settings()
     logs.configure(settings.log_level)
+    # Topics that exist with other partition counts are a deployment error, not a broker that
+    # is not up yet: said at once, with the worker's exit code, instead of retried forever.
+    try:
+        asyncio.run(check_topics_if_reachable(settings))
+    except ConfigError as exc:
+        raise CommandError(exc.detail, ExitCode.CONFIG) from None
     serve_metrics(settings)
     uvicorn.run(
         "gateway.main:create_app",

@@ -190,3 +190,14 @@ async def ensure_topics_with_retry(
         sleep=sleep,
         reraise=True,
     )(ensure_topics, settings)
+
+
+async def check_topics_if_reachable(settings: Settings, within: float = 5.0) -> None:
+    """`ensure_topics` once, for a process that may start before the broker: raises
+    ConfigError if the topics are wrong, does nothing if Kafka does not answer in time (the
+    process waits for it, serving its 503s, and checks again when it connects)."""
+    try:
+        async with asyncio.timeout(within):
+            await ensure_topics(settings)
+    except (KafkaError, OSError, TimeoutError):
+        return

@@ -10,9 +10,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
+from aiokafka.errors import KafkaConnectionError
 from typer.testing import CliRunner, Result
 
-from hotline import cli, importer
+from gateway import health
+from hotline import cli, importer, topics
+from hotline.errors import ConfigError
 from hotline.exits import CommandError, ExitCode
 
 runner = CliRunner()
@@ -166,3 +170,34 @@ def test_worker_without_kafka_is_one_line(monkeypatch: pytest.MonkeyPatch) -> No
     result = runner.invoke(cli.cli, ["worker"])
     assert result.exit_code == ExitCode.UNAVAILABLE
     assert one_error_line(result).startswith("error: Kafka at 127.0.0.1:9092 did not answer")
+
+
+def test_gateway_on_topics_with_other_partition_counts_says_so_and_exits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Retrying cannot fix it: an operator must choose the partitions or new topics.
+    async def mismatch(settings: object) -> None:
+        raise ConfigError("topics exist with other partition counts than the settings ask: x")
+
+    served: list[object] = []
+    monkeypatch.setattr(topics, "ensure_topics", mismatch)
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: served.append(a))
+    monkeypatch.setattr(health, "serve_metrics", lambda settings: None)
+    result = runner.invoke(cli.cli, ["gateway"])
+    assert result.exit_code == ExitCode.CONFIG
+    assert "other partition counts" in one_error_line(result)
+    assert served == []
+
+
+def test_gateway_starts_before_kafka_is_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    # It serves /healthz and 503s meanwhile, and connects when the broker answers.
+    async def unreachable(settings: object) -> None:
+        raise KafkaConnectionError("Unable to bootstrap")
+
+    served: list[object] = []
+    monkeypatch.setattr(topics, "ensure_topics", unreachable)
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: served.append(a))
+    monkeypatch.setattr(health, "serve_metrics", lambda settings: None)
+    result = runner.invoke(cli.cli, ["gateway"])
+    assert result.exit_code == 0, result.output
+    assert len(served) == 1
