@@ -279,14 +279,14 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
         offset: int | None = app.consumer._committed_offset.get(TP(*key))  # type: ignore[attr-defined]
         return offset
 
-    def _handled(progress: Progress, events: list[Any]) -> None:
-        progress.note(events, asyncio.get_running_loop().time(), committed)
+    def _handled(events: list[Any]) -> None:
+        handled.note(events, asyncio.get_running_loop().time(), committed)
 
     def one_at_a_time(name: str, topic: str, handle: Handle, *, bulk: bool = False) -> None:
         async def agent(stream: Any) -> None:
             async for event in stream.events():
                 await step(topic, [_item(event)], handle, bulk=bulk)
-                _handled(handled, [event])
+                _handled([event])
 
         app.agent(src[topic], name=name)(agent)
 
@@ -320,7 +320,7 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
                     log.warning("match answers not written (%r); matching the request again", exc)
                     for chunk in chunks:
                         await step(topic, chunk, handle, bulk=True)
-                _handled(handled, [event])
+                _handled([event])
 
         app.agent(src[topic], name=name)(agent)
 
@@ -328,7 +328,7 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
         async def agent(stream: Any) -> None:
             async for events in stream.take_events(size, within=0.05):
                 await step(topic, [_item(e) for e in events], handle, bulk=True)
-                _handled(handled, events)
+                _handled(events)
 
         app.agent(src[topic], name=name)(agent)
 
@@ -410,8 +410,7 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
                 handled.sought(key, hole)
                 await _seek(consumer, tp, hole)
                 continue
-            committed = consumer._committed_offset.get(tp)  # type: ignore[attr-defined]
-            position = handled.next_offset.get(key, committed or 0)
+            position = handled.next_offset.get(key, committed(key) or 0)
             where = f"{tp.topic}[{tp.partition}]"
             if stalls.check(where, position, consumer.highwater(tp), loop_now, last):
                 log.warning(
