@@ -258,7 +258,7 @@ async def bench(a: argparse.Namespace, argv: list[str]) -> Path:
         raise
     finally:
         stack.stop()  # synchronous on purpose: must run even while being cancelled
-        if ok:
+        if ok and not a.keep_logs:
             shutil.rmtree(workdir, ignore_errors=True)
         else:
             print(f"bench: logs kept in {workdir}", file=sys.stderr)
@@ -533,6 +533,9 @@ def main(argv: list[str] | None = None) -> int:
         help="before / after (the report compares them), or any name for an experiment",
     )
     ap.add_argument("--no-profile", action="store_true", help="skip py-spy")
+    ap.add_argument(
+        "--keep-logs", action="store_true", help="keep the processes' logs and data after a run"
+    )
     ap.add_argument(
         "--worker-env",
         action="append",

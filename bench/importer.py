@@ -114,7 +114,7 @@ def run(url: str, key: str, seed: int, skip: int, count: int, tag: str, batch: i
         "rejected": rejected,
         "first_sent_at": first,
         "last_answered_at": time.monotonic(),
-        "stopped_early": _stop,
+        "stopped_early": _stop.is_set(),
         "item_statuses": item_statuses,
         "retried_requests": waits,
         "seconds_waited_on_retry_after": round(waited, 1),
