@@ -73,7 +73,7 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
     # One record (or bulk batch) at a time through process -> send -> commit: a table write
     # must never become durable on the back of another agent's acknowledged outputs. Urgent
     # steps go first, so an urgent alert waits for at most the bulk batch in progress.
-    turn = Turn()
+    turn = Turn(urgent_pending=lambda: urgent_pending())
     limit = settings.max_record_bytes
     # Urgent steps write through a producer of their own (streams/urgent_producer.py).
     urgent_out = UrgentProducer(settings) if "urgent" in states else None
@@ -282,6 +282,23 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
 
     def _handled(events: list[Any]) -> None:
         handled.note(events, asyncio.get_running_loop().time(), committed)
+
+    urgent_inputs = {t.inbound, t.acks} if "urgent" in states else set()
+
+    def urgent_pending() -> tuple[tuple[str, int, int], ...] | None:
+        """The urgent input partitions with records in Kafka beyond what their agents handled
+        (and from where), as the consumer's last fetch saw them; None if there are none."""
+        if not urgent_inputs:
+            return None
+        behind = []
+        for tp in app.assignor.assigned_actives():
+            if tp.topic in urgent_inputs:
+                key = (tp.topic, tp.partition)
+                done = handled.next_offset.get(key, committed(key) or 0)
+                end = app.consumer.highwater(tp)
+                if end is not None and end > done:
+                    behind.append((tp.topic, tp.partition, done))
+        return tuple(behind) or None
 
     def one_at_a_time(name: str, topic: str, handle: Handle, *, bulk: bool = False) -> None:
         async def agent(stream: Any) -> None:

@@ -55,3 +55,45 @@ async def test_back_to_back_bulk_steps_let_an_urgent_step_in() -> None:
     arriving = asyncio.create_task(urgent())
     await asyncio.gather(running, arriving)
     assert order.index("urgent") <= 2, order
+
+
+async def test_bulk_holds_back_while_an_urgent_record_is_on_its_way() -> None:
+    # The record is in Kafka but not yet at its agent: a bulk step started now would make it
+    # wait for that step once it asks.
+    pending: list[tuple[str, int, int]] = [("hotline.inbound", 0, 7)]
+    turn = Turn(urgent_pending=lambda: pending[0] if pending else None, patience=5.0)
+    order: list[str] = []
+
+    async def bulk() -> None:
+        async with turn.bulk():
+            order.append("bulk")
+
+    async def urgent_arrives() -> None:
+        await asyncio.sleep(0.02)  # the conductor, the agent's queue
+        async with turn.urgent():
+            order.append("urgent")
+            pending.clear()  # handled
+
+    await asyncio.gather(bulk(), urgent_arrives())
+    assert order == ["urgent", "bulk"]
+
+
+async def test_bulk_waits_out_records_that_never_arrive_once() -> None:
+    # Records the urgent agents never get (the watchdog's business) hold bulk back for the
+    # patience once, not every step: the bulk lane must go on.
+    stuck = ("hotline.inbound", 0, 7)
+    turn = Turn(urgent_pending=lambda: stuck, patience=0.05)
+    loop = asyncio.get_running_loop()
+
+    started = loop.time()
+    async with turn.bulk():
+        pass
+    first = loop.time() - started
+    started = loop.time()
+    for _ in range(20):
+        async with turn.bulk():
+            pass
+    rest = loop.time() - started
+
+    assert first >= 0.05
+    assert rest < 0.05 * 20 / 2, "each step waited again for the same records"
