@@ -20,7 +20,19 @@ from hotline.settings import digest
 from hotline.topics import topics
 
 from .deps import Services
-from .hub import Backlog, Entry, Feed
+from .hub import (
+    EVENT,
+    EVENT_ID,
+    LANE,
+    OFFSET,
+    PAYLOAD,
+    RECEIVED_AT,
+    Backlog,
+    Entry,
+    Feed,
+    ahead_payload,
+    is_urgent,
+)
 from .limits import TokenBucket
 from .socket_messages import (
     Ack,
@@ -84,14 +96,15 @@ class Connection:
             await asyncio.wait_for(self.ws.close(code, reason), 2.0)
 
     async def send_entry(self, entry: Entry) -> None:
-        if self.last_cursor is not None and entry.offset <= self.last_cursor:
+        offset = entry[OFFSET]
+        if self.last_cursor is not None and offset <= self.last_cursor:
             return
-        if entry.offset in self.ahead:
-            self.ahead.discard(entry.offset)  # already on the screen: never send it twice
+        if offset in self.ahead:
+            self.ahead.discard(offset)  # already on the screen: never send it twice
         else:
-            await self._send(entry.payload.decode())
+            await self._send(entry[PAYLOAD].decode())
             self._pushed(entry)
-        self.last_cursor = entry.offset
+        self.last_cursor = offset
 
     async def send_backlog(self, entries: list[Entry], feed: Feed) -> None:
         """In order, except that urgent events go out ahead of a long queue.
@@ -102,7 +115,7 @@ class Connection:
         """
         if not entries:
             return
-        self.scanned = max(self.scanned, entries[-1].offset)
+        self.scanned = max(self.scanned, entries[-1][OFFSET])
         if len(entries) > AHEAD_AFTER:
             await self._send_ahead(entries)
         for i in range(0, len(entries), CHUNK):
@@ -117,23 +130,24 @@ class Connection:
         arrived = feed.after(self.scanned)
         if not arrived:
             return
-        self.scanned = arrived[-1].offset
+        self.scanned = arrived[-1][OFFSET]
         if queued + len(arrived) > AHEAD_AFTER:
             await self._send_ahead(arrived)
 
     async def _send_ahead(self, entries: list[Entry]) -> None:
         cursor = -1 if self.last_cursor is None else self.last_cursor
         for entry in entries:
-            if entry.urgent and entry.offset > cursor and entry.offset not in self.ahead:
-                await self._send(entry.ahead_payload().decode())
-                self.ahead.add(entry.offset)
+            offset = entry[OFFSET]
+            if is_urgent(entry) and offset > cursor and offset not in self.ahead:
+                await self._send(ahead_payload(entry).decode())
+                self.ahead.add(offset)
                 self._pushed(entry)
 
     def _pushed(self, entry: Entry) -> None:
-        metrics.CONSOLE_PUSHED.labels(self.agency, entry.event).inc()
-        if entry.event in RECIPIENT_EVENTS:
-            metrics.E2E_LATENCY.labels(entry.lane).observe(
-                max(0.0, time.time() - entry.received_at)
+        metrics.CONSOLE_PUSHED.labels(self.agency, entry[EVENT]).inc()
+        if entry[EVENT] in RECIPIENT_EVENTS:
+            metrics.E2E_LATENCY.labels(entry[LANE]).observe(
+                max(0.0, time.time() - entry[RECEIVED_AT])
             )
 
 
@@ -218,8 +232,8 @@ async def _replay(conn: Connection, services: Services, backlog: Backlog) -> Non
     entries = []
     if backlog.gap is not None:
         entries = await services.hub.read_range(conn.agency, *backlog.gap)
-    gap_ids = {e.event_id for e in entries}
-    entries += [e for e in backlog.entries if e.event_id not in gap_ids]
+    gap_ids = {e[EVENT_ID] for e in entries}
+    entries += [e for e in backlog.entries if e[EVENT_ID] not in gap_ids]
     # Live events start after the backlog's position; an urgent one arriving during a long
     # replay goes ahead of what the replay still owes, as in the live loop.
     conn.scanned = backlog.position

@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from gateway import asyncapi, ws
-from gateway.hub import parse_entry
+from gateway.hub import PAYLOAD, ahead_payload, parse_entry
 from gateway.main import STATIC, create_app
 from gateway.socket_messages import CLOSE_CODES, Close, Error
 from hotline.settings import Settings
@@ -203,7 +203,7 @@ def test_the_hubs_alert_payloads_are_documented_alert_events(document: dict[str,
         },
     }
     entry = parse_entry(41, json.dumps(event).encode())
-    live, ahead = json.loads(entry.payload), json.loads(entry.ahead_payload())
+    live, ahead = json.loads(entry[PAYLOAD]), json.loads(ahead_payload(entry))
     assert (live["cursor"], ahead["cursor"]) == (41, None)
     for message in (live, ahead):
         check(document, message)
