@@ -70,10 +70,39 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
     alert_ids = {id(st.alerts) for st in states.values()}
     alerts = [tb for tb in staged if id(tb) in alert_ids]
     indexes = [tb for tb in staged if id(tb) not in alert_ids]
+    handled = Progress()  # what the agents handled: for the watchdog and the turn
+
+    def committed(key: tuple[str, int]) -> int | None:
+        offset: int | None = app.consumer._committed_offset.get(TP(*key))  # type: ignore[attr-defined]
+        return offset
+
+    def handled_up_to(key: tuple[str, int]) -> int:
+        """The next offset of a source partition its agent is to handle."""
+        return handled.next_offset.get(key, committed(key) or 0)
+
+    def _handled(events: list[Any]) -> None:
+        handled.note(events, asyncio.get_running_loop().time(), committed)
+
+    urgent_inputs = {t.inbound, t.acks} if "urgent" in states else set()
+
+    def urgent_pending() -> tuple[tuple[str, int, int], ...] | None:
+        """The urgent input partitions with records in Kafka beyond what their agents handled
+        (and from where), as the consumer's last fetch saw them; None if there are none."""
+        if not urgent_inputs:
+            return None
+        behind = []
+        for tp in app.assignor.assigned_actives():
+            if tp.topic in urgent_inputs:
+                done = handled_up_to((tp.topic, tp.partition))
+                end = app.consumer.highwater(tp)
+                if end is not None and end > done:
+                    behind.append((tp.topic, tp.partition, done))
+        return tuple(behind) or None
+
     # One record (or bulk batch) at a time through process -> send -> commit: a table write
     # must never become durable on the back of another agent's acknowledged outputs. Urgent
     # steps go first, so an urgent alert waits for at most the bulk batch in progress.
-    turn = Turn(urgent_pending=lambda: urgent_pending())
+    turn = Turn(urgent_pending=urgent_pending)
     limit = settings.max_record_bytes
     # Urgent steps write through a producer of their own (streams/urgent_producer.py).
     urgent_out = UrgentProducer(settings) if "urgent" in states else None
@@ -274,32 +303,6 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
 
     # --- agents ---------------------------------------------------------------------------
 
-    handled = Progress()  # what the agents handled, for the watchdog
-
-    def committed(key: tuple[str, int]) -> int | None:
-        offset: int | None = app.consumer._committed_offset.get(TP(*key))  # type: ignore[attr-defined]
-        return offset
-
-    def _handled(events: list[Any]) -> None:
-        handled.note(events, asyncio.get_running_loop().time(), committed)
-
-    urgent_inputs = {t.inbound, t.acks} if "urgent" in states else set()
-
-    def urgent_pending() -> tuple[tuple[str, int, int], ...] | None:
-        """The urgent input partitions with records in Kafka beyond what their agents handled
-        (and from where), as the consumer's last fetch saw them; None if there are none."""
-        if not urgent_inputs:
-            return None
-        behind = []
-        for tp in app.assignor.assigned_actives():
-            if tp.topic in urgent_inputs:
-                key = (tp.topic, tp.partition)
-                done = handled.next_offset.get(key, committed(key) or 0)
-                end = app.consumer.highwater(tp)
-                if end is not None and end > done:
-                    behind.append((tp.topic, tp.partition, done))
-        return tuple(behind) or None
-
     def one_at_a_time(name: str, topic: str, handle: Handle, *, bulk: bool = False) -> None:
         async def agent(stream: Any) -> None:
             async for event in stream.events():
@@ -428,7 +431,7 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
                 handled.sought(key, hole)
                 await _seek(consumer, tp, hole)
                 continue
-            position = handled.next_offset.get(key, committed(key) or 0)
+            position = handled_up_to(key)
             where = f"{tp.topic}[{tp.partition}]"
             if stalls.check(where, position, consumer.highwater(tp), loop_now, last):
                 log.warning(
