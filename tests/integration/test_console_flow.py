@@ -110,17 +110,19 @@ async def test_resume_older_than_the_gateway_ring_reads_kafka(stack: Stack) -> N
         cursor = (await msk.event(first, "new"))["cursor"]
     # More than the ring holds (200 here), so the oldest missed events come from Kafka.
     items = [urgent(["ru-moscow"], "future") for _ in range(260)]
-    r = await asyncio.to_thread(
-        __import__("httpx").post,
-        f"{stack.url}/v1/alerts/batch",
-        json=items,
-        headers={"Authorization": "Bearer demo-partner-vn-hanoi"},
-        timeout=60,
-    )
-    ids = [i["alert_id"] for i in r.json()["items"]]
     # The bulk lane's partitions deliver an import's items in no fixed order among
     # themselves: the topic's order is what a live console saw and a resume must replay.
+    # Signed in before the import, so it sees every event live: one signing in after could
+    # find the first of them already pushed out of the ring by the rest.
     async with console(stack, "ru-moscow") as live:
+        r = await asyncio.to_thread(
+            __import__("httpx").post,
+            f"{stack.url}/v1/alerts/batch",
+            json=items,
+            headers={"Authorization": "Bearer demo-partner-vn-hanoi"},
+            timeout=60,
+        )
+        ids = [i["alert_id"] for i in r.json()["items"]]
         for alert_id in ids:
             await live.event(alert_id, "new", timeout=30)
         shown = [m["alert_id"] for m in live.events if m["event"] == "new" and m["alert_id"] in ids]
