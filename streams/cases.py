@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterator, MutableMapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, MutableMapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import combinations
-from typing import Any
+from typing import Any, Literal
 
 import orjson
+from pydantic import BaseModel, ConfigDict
 
 from hotline import normalize as n
 from hotline.codec import dumps, loads
@@ -31,8 +32,49 @@ from hotline.models import (
     Report,
     WantedPersonAlert,
 )
+from hotline.topics import partition_for
+from streams import partition
 
 Table = MutableMapping[str, str]  # JSON text: survives Faust's changelog codec as is
+
+
+def _owns_all(p: int) -> bool:
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class Homes:
+    """Which partition of the index each entry lives in, and which ones this worker holds.
+
+    A fingerprint or a link token lives where its text hashes to: a scam number's fingerprint
+    and its `phone:` token are the same text, so a number is matched and linked in one place.
+    Persons live on partition 0 (a person matches on any of several documents or on name +
+    birth date, and only one place can see all of them). A case lives where it was opened,
+    which its id says in its last two hex digits.
+    """
+
+    partitions: int = 1
+    owns: Callable[[int], bool] = _owns_all
+
+    def of_key(self, key: str) -> int:
+        if self.partitions == 1 or key.startswith(("doc:", "person:")):
+            return PERSONS
+        return partition_for(key.encode(), self.partitions)
+
+    def of_case(self, case_id: str) -> int:
+        try:
+            return int(case_id[-2:], 16) % self.partitions
+        except ValueError:  # not an id of this deployment's (a test's, say)
+            return PERSONS
+
+    def station(self, record: AlertRecord, e: Enrichment) -> int:
+        """Where a new report of this subject is matched: where its first fingerprint lives."""
+        if isinstance(record.body, WantedPersonAlert) or not e.fingerprints:
+            return PERSONS
+        return self.of_key(e.fingerprints[0])
+
+
+PERSONS = 0  # the partition persons live on
 
 
 @dataclass(slots=True)
@@ -41,6 +83,7 @@ class CaseTables:
     fingerprints: Table  # fingerprint -> case_id
     persons: Table  # date of birth and name token / skeleton -> entries, see index_person
     links: Table  # indicator token -> {"n": count, "ids": [case_id, ...]}, see _holders
+    homes: Homes = field(default_factory=Homes)
 
 
 @dataclass(slots=True)
@@ -48,22 +91,27 @@ class Joined:
     case: CaseRecord
     is_new_case: bool
     corroborated: bool  # a new agency joined the case
+    # Link messages for partitions another worker holds: to be sent there (see LinkMessage).
+    links: list[LinkMessage] = field(default_factory=list)
 
 
-def case_id_for(alert_id: str, key: bytes) -> str:
+def case_id_for(alert_id: str, key: bytes, home: int = 0) -> str:
     # Derived from the first alert, so reprocessing after a crash opens the same case; keyed
     # with the deployment's secret, so nobody who sees a case id can test guesses of the
-    # first reporter's source_ref against it.
-    return "cs-" + hmac.new(key, alert_id.encode(), hashlib.sha256).hexdigest()[:24]
+    # first reporter's source_ref against it. The last two hex digits: where it lives.
+    digest = hmac.new(key, alert_id.encode(), hashlib.sha256).hexdigest()
+    return f"cs-{digest[:22]}{home:02x}"
 
 
 def get(t: CaseTables, case_id: str) -> CaseRecord | None:
-    raw = t.cases.get(case_id)
+    with partition.of(t.homes.of_case(case_id)):
+        raw = t.cases.get(case_id)
     return None if raw is None else loads(CaseRecord, raw)
 
 
 def put(t: CaseTables, case: CaseRecord) -> None:
-    t.cases[case.case_id] = dumps(case).decode()
+    with partition.of(t.homes.of_case(case.case_id)):
+        t.cases[case.case_id] = dumps(case).decode()
 
 
 def find(
@@ -77,11 +125,25 @@ def find(
 
 
 def _candidates(t: CaseTables, record: AlertRecord, e: Enrichment) -> list[str]:
-    found = [c for fp in e.fingerprints if (c := t.fingerprints.get(fp)) is not None]
+    # Only where this worker holds the entries (the station's: see Homes), never a stale
+    # copy of a partition another worker holds now.
+    found = []
+    for fp in e.fingerprints:
+        home = t.homes.of_key(fp)
+        if t.homes.owns(home):
+            with partition.of(home):
+                c = t.fingerprints.get(fp)
+            if c is not None and t.homes.owns(t.homes.of_case(c)):
+                found.append(c)
     body = record.body
-    if isinstance(body, WantedPersonAlert) and body.subject.date_of_birth is not None:
+    if (
+        isinstance(body, WantedPersonAlert)
+        and body.subject.date_of_birth is not None
+        and t.homes.owns(PERSONS)
+    ):
         dob = body.subject.date_of_birth.isoformat()
-        found += persons_matching(t.persons, dob, n.name_key(body.subject.full_name))
+        with partition.of(PERSONS):
+            found += persons_matching(t.persons, dob, n.name_key(body.subject.full_name))
     return found
 
 
@@ -94,11 +156,12 @@ def join(
     *,
     audience: list[str],
     key: bytes,
+    home: int | None = None,
 ) -> Joined:
     """Adds the record to the case of its subject (opening one if none is open).
 
     `audience`: the agencies the record is routed to; with the sender, they are who may see
-    this report of the case.
+    this report of the case. `home`: where a case it opens lives (by default its station).
     """
     report = Report(
         alert_id=record.alert_id,
@@ -108,8 +171,9 @@ def join(
     )
     case = find(t, record, e, now, ttl)
     if case is None:
+        opened_at = t.homes.station(record, e) if home is None else home
         case = CaseRecord(
-            case_id=case_id_for(record.alert_id, key),
+            case_id=case_id_for(record.alert_id, key, opened_at),
             kind=record.body.kind,
             opened_at=now,
             updated_at=now,
@@ -125,9 +189,17 @@ def join(
         corroborated = record.sender not in {r.sender for r in case.reports}
         case = add_report(case, report, now)
         joined = Joined(case, is_new_case=False, corroborated=corroborated)
-    _index(t, record, e, joined.case.case_id)
-    joined.case = _link(t, joined.case, e, opened=joined.is_new_case)
     put(t, joined.case)
+    _index(t, record, e, joined.case.case_id)
+    links = Links(t)
+    for token in sorted(n.indicator_tokens(e.indicators)):
+        msg = LinkMessage(op="hold", target=token, peer=joined.case.case_id)
+        links.apply(msg.model_copy(update={"opened": joined.is_new_case}))
+    joined.links = links.remote
+    if joined.case.case_id in links.touched:
+        case = get(t, joined.case.case_id)
+        assert case is not None
+        joined.case = case
     return joined
 
 
@@ -139,44 +211,117 @@ def add_report(case: CaseRecord, report: Report, now: datetime) -> CaseRecord:
 
 
 def _index(t: CaseTables, record: AlertRecord, e: Enrichment, case_id: str) -> None:
+    # A fingerprint points only at a case living where the fingerprint does, so whoever
+    # holds a fingerprint holds its case too. A case opened away from its fingerprints' home
+    # (a follow-up whose case has gone, opened where that case lived) is found by its id alone.
+    home = t.homes.of_case(case_id)
     for fp in e.fingerprints:
-        t.fingerprints[fp] = case_id
+        if t.homes.of_key(fp) == home:
+            with partition.of(home):
+                t.fingerprints[fp] = case_id
     body = record.body
-    if isinstance(body, WantedPersonAlert) and body.subject.date_of_birth is not None:
+    if (
+        isinstance(body, WantedPersonAlert)
+        and body.subject.date_of_birth is not None
+        and home == PERSONS
+    ):
         dob = body.subject.date_of_birth.isoformat()
-        index_person(t.persons, dob, n.name_key(body.subject.full_name), case_id)
+        with partition.of(PERSONS):
+            index_person(t.persons, dob, n.name_key(body.subject.full_name), case_id)
 
 
-def _link(t: CaseTables, case: CaseRecord, e: Enrichment, *, opened: bool) -> CaseRecord:
-    """Record this case under each indicator; cases met there become related, both ways.
+# ------------------------------------------------------------------ links, as messages
+#
+# Each case is recorded under each of its indicator tokens; cases met there become related,
+# both ways. Each side keeps who could see the other when they were linked (need to know). A
+# case links to at most RELATED_MAX others; when either side is full the pair stays unlinked,
+# so every link is still mutual. The work is bounded by the case's own tokens: at most
+# LINKS_PER_TOKEN holders read per token, and none once the case is full.
+#
+# A token and the two cases of a link can live on three partitions (see Homes), so a link is
+# a conversation of messages, each applied where its target lives:
+#
+#   hold(token, case)       the case holds the token; each earlier holder is proposed to it
+#   propose(case, other)    unless the case is full or related to it: relate(other, case)
+#   relate(other, case, answer=True)   other records case (unless full) and answers
+#   relate(case, other)     case records other; if it filled up meanwhile: unrelate(other, case)
+#   unrelate(other, case)
+#
+# A message for a partition this worker holds is applied at once, depth first: in one worker
+# that is exactly the order of a loop over the tokens and their holders, with the same caps.
+# Every message is idempotent, so one read again after a crash changes nothing.
 
-    Each side keeps who could see the other when they were linked (need to know). A case
-    links to at most RELATED_MAX others; when either side is full the pair stays unlinked,
-    so every link is still mutual. The work is bounded by the case's own tokens: at most
-    LINKS_PER_TOKEN holders read per token, and none once the case is full.
-    """
-    related = dict(case.related)
-    audience = case.audience()
-    for token in sorted(n.indicator_tokens(e.indicators)):
-        for other_id in _hold(t, token, case.case_id, opened=opened):
-            if len(related) >= RELATED_MAX:
-                break  # still recorded under the remaining tokens, just not linked
-            if other_id in related:
-                continue
-            other = get(t, other_id)
-            if other is None:
-                continue
-            if case.case_id not in other.related:
-                if len(other.related) >= RELATED_MAX:
-                    continue
-                put(
-                    t,
-                    other.model_copy(update={"related": {**other.related, case.case_id: audience}}),
-                )
-            related[other_id] = other.audience()
-    if related == case.related:
-        return case
-    return case.model_copy(update={"related": related})
+
+class LinkMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    op: Literal["hold", "propose", "relate", "unrelate"]
+    target: str  # the token (hold) or the case the message is applied to
+    peer: str  # the other case
+    audience: list[str] = []  # relate: who may see `peer`, as its target records it
+    opened: bool = False  # hold: the peer was opened by this very report
+    answer: bool = False  # relate: the target answers with its own relate
+
+
+def home_of(homes: Homes, msg: LinkMessage) -> int:
+    return homes.of_key(msg.target) if msg.op == "hold" else homes.of_case(msg.target)
+
+
+@dataclass(slots=True)
+class Links:
+    """Applies link messages here, depth first; keeps those for partitions held elsewhere."""
+
+    t: CaseTables
+    remote: list[LinkMessage] = field(default_factory=list)
+    touched: set[str] = field(default_factory=set)  # cases whose related changed
+
+    def apply(self, msg: LinkMessage) -> None:
+        home = home_of(self.t.homes, msg)
+        if not self.t.homes.owns(home):
+            self.remote.append(msg)
+            return
+        with partition.of(home):
+            follow = _handle(self.t, msg, self.touched)
+        for m in follow:
+            self.apply(m)
+
+
+def _handle(t: CaseTables, msg: LinkMessage, touched: set[str]) -> list[LinkMessage]:
+    if msg.op == "hold":
+        holders = _hold(t, msg.target, msg.peer, opened=msg.opened)
+        return [LinkMessage(op="propose", target=msg.peer, peer=other) for other in holders]
+    case = get(t, msg.target)
+    if case is None:
+        return []
+    if msg.op == "propose":
+        if len(case.related) >= RELATED_MAX or msg.peer in case.related:
+            return []  # full: still recorded under the token, just not linked
+        return [
+            LinkMessage(
+                op="relate",
+                target=msg.peer,
+                peer=case.case_id,
+                audience=case.audience(),
+                answer=True,
+            )
+        ]
+    if msg.op == "unrelate":
+        if msg.peer in case.related:
+            rest = {k: v for k, v in case.related.items() if k != msg.peer}
+            put(t, case.model_copy(update={"related": rest}))
+            touched.add(case.case_id)
+        return []
+    answer = LinkMessage(op="relate", target=msg.peer, peer=case.case_id, audience=case.audience())
+    if msg.peer in case.related:
+        return [answer] if msg.answer else []
+    if len(case.related) >= RELATED_MAX:
+        # Asked: the pair stays unlinked. Answered while full: the asker undoes its side.
+        return (
+            [] if msg.answer else [LinkMessage(op="unrelate", target=msg.peer, peer=case.case_id)]
+        )
+    put(t, case.model_copy(update={"related": {**case.related, msg.peer: list(msg.audience)}}))
+    touched.add(case.case_id)
+    return [answer] if msg.answer else []
 
 
 # A token held by more cases than this is too common to link by. A domain such as t.me or a

@@ -83,6 +83,8 @@ class Prepared:
 @dataclass(frozen=True, slots=True)
 class Matched:
     case: CaseRecord  # with the alert's report in it
+    # What linking it left for index partitions another worker holds (streams/cases.py).
+    links: list[cases.LinkMessage] = field(default_factory=list)
 
 
 ESCALATED = "escalated"
@@ -172,8 +174,14 @@ class Processor:
             )
             if joined.corroborated:
                 metrics.CORROBORATIONS.labels(p.record.body.kind).inc()
-            return Matched(joined.case)
-        return Matched(self._follow_up(t, p, now))
+            return Matched(joined.case, joined.links)
+        return self._follow_up(t, p, now)
+
+    def station(self, p: Prepared, homes: cases.Homes) -> int:
+        """The index partition the alert is matched on: its subject's, or a follow-up's case's."""
+        if p.ref is not None and p.ref.alert.case_id:
+            return homes.of_case(p.ref.alert.case_id)
+        return homes.station(p.record, p.enrichment)
 
     def deliver(self, p: Prepared, m: Matched, st: State, now: datetime) -> list[Out]:
         """Stores the alert's state and tells each recipient (and an urgent alert's sender)."""
@@ -268,13 +276,13 @@ class Processor:
                 outs += self._reject(record, st, now, why)
         return outs
 
-    def _follow_up(self, t: cases.CaseTables, p: Prepared, now: datetime) -> CaseRecord:
+    def _follow_up(self, t: cases.CaseTables, p: Prepared, now: datetime) -> Matched:
         assert p.ref is not None
         record = p.record
         case_id = p.ref.alert.case_id
         case = cases.get(t, case_id) if case_id else None
-        if case is None:  # the referenced alert's case has gone: open a case anew
-            return cases.join(
+        if case is None:  # the referenced alert's case has gone: open a case anew, there
+            joined = cases.join(
                 t,
                 record,
                 p.enrichment,
@@ -282,7 +290,9 @@ class Processor:
                 self.ttl,
                 audience=p.targets,
                 key=self.settings.id_key,
-            ).case
+                home=self.station(p, t.homes),
+            )
+            return Matched(joined.case, joined.links)
         report = Report(
             alert_id=record.alert_id,
             sender=record.sender,
@@ -293,7 +303,7 @@ class Processor:
         if record.body.msg_type == "cancel" and {r.sender for r in case.reports} == {record.sender}:
             case = case.model_copy(update={"state": "cancelled"})  # only a sole reporter closes
         cases.put(t, case)
-        return case
+        return Matched(case)
 
     def _reject(
         self, record: AlertRecord, st: State, now: datetime, reason: str, store: bool = True
