@@ -66,7 +66,7 @@ CHANGELOG_REPLAYED = Counter(
 )
 WORKER_ACTIVE = Gauge(
     "hotline_worker_active",
-    "1 on the worker that owns the urgent lane's partition; 0 on a standby and a bulk-only worker.",
+    "1 on a worker that owns urgent-lane partitions; 0 on a standby only, and a bulk-only worker.",
 )
 ACK_LATENCY = Histogram(
     "hotline_ack_latency_seconds",

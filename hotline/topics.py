@@ -57,6 +57,21 @@ class Topics:
         return f"{self.prefix}.matched.bulk"
 
     @property
+    def match_urgent(self) -> str:
+        """Urgent alerts an urgent worker admitted whose index partition another one holds."""
+        return f"{self.prefix}.match.urgent"
+
+    @property
+    def matched_urgent(self) -> str:
+        """The answers to match.urgent, back to the partition that holds the alert."""
+        return f"{self.prefix}.matched.urgent"
+
+    @property
+    def links(self) -> str:
+        """Link messages between the case index's partitions (streams/cases.py)."""
+        return f"{self.prefix}.links"
+
+    @property
     def dead_letter(self) -> str:
         return f"{self.prefix}.dead-letter"
 
@@ -111,21 +126,25 @@ def specs(settings: Settings) -> list[TopicSpec]:
         "max.message.bytes": str(settings.max_record_bytes + RECORD_OVERHEAD),
     }
     # Each lane has its own topics and its own processes, so urgent alerts never queue behind
-    # an import. The bulk lane's topics have `partitions` partitions, keyed by an alert's group
-    # (the alert, its follow-ups and acknowledgements land together), so any number of bulk
-    # workers share them. The case index is matched in one place, the urgent lane, so its
-    # inputs (and match.bulk) have one partition (see docs/architecture.md).
+    # an import. Every lane topic has `partitions` partitions, keyed by an alert's group (the
+    # alert, its follow-ups and acknowledgements land together), so any number of workers per
+    # lane share them; the match topics are keyed by the index partition an alert is matched
+    # on, its station (see docs/architecture.md).
     p = settings.partitions
+    week = {**durable, "retention.ms": str(7 * 24 * 3600 * 1000)}
     bulk = {**durable, "retention.ms": str(3 * 24 * 3600 * 1000)}
     compact = {**durable, "cleanup.policy": "compact"}
     out = [
-        TopicSpec(t.inbound, 1, {**durable, "retention.ms": str(7 * 24 * 3600 * 1000)}),
+        TopicSpec(t.inbound, p, week),
         TopicSpec(t.inbound_bulk, p, bulk),
-        TopicSpec(t.acks, 1, durable),
+        TopicSpec(t.acks, p, durable),
         TopicSpec(t.acks_bulk, p, durable),
-        TopicSpec(t.match_bulk, 1, bulk),
+        TopicSpec(t.match_urgent, p, week),
+        TopicSpec(t.matched_urgent, p, week),
+        TopicSpec(t.links, p, week),
+        TopicSpec(t.match_bulk, p, bulk),
         TopicSpec(t.matched_bulk, p, bulk),
-        TopicSpec(t.alert_state, 1, compact),
+        TopicSpec(t.alert_state, p, compact),
         TopicSpec(t.alert_state_bulk, p, compact),
         TopicSpec(t.dead_letter, 1, {**durable, "retention.ms": str(30 * 24 * 3600 * 1000)}),
     ]

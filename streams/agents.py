@@ -32,6 +32,7 @@ from hotline.settings import Settings
 from hotline.topics import topics
 from streams import partition
 from streams.app import source_topics
+from streams.cases import Homes, LinkMessage, Links, home_of
 from streams.errors import RETRIABLE, Guard, dead_letter, oversized_write, retry_writes
 from streams.matching import MatchAnswer, MatchItem, reply_values, request_values
 from streams.process import Matched, Out, Prepared, Processor, State
@@ -58,9 +59,11 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
     processor = Processor(settings)
     t = topics(settings)
     inputs = {
-        "urgent": [t.inbound, t.acks, t.match_bulk],
+        "urgent": [t.inbound, t.acks, t.match_urgent, t.matched_urgent, t.links, t.match_bulk],
         "bulk": [t.inbound_bulk, t.acks_bulk, t.matched_bulk],
     }
+    # Where a bulk alert is matched; only the urgent lane's workers know who holds what.
+    homes = Homes(settings.partitions)
     src = source_topics(app, [name for lane in states for name in inputs[lane]])
 
     staged = [tb for st in states.values() for tb in st.tables() if isinstance(tb, Staged)]
@@ -83,7 +86,9 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
     def _handled(events: list[Any]) -> None:
         handled.note(events, asyncio.get_running_loop().time(), committed)
 
-    urgent_inputs = {t.inbound, t.acks} if "urgent" in states else set()
+    urgent_inputs = (
+        {t.inbound, t.acks, t.match_urgent, t.matched_urgent} if "urgent" in states else set()
+    )
 
     def urgent_pending() -> tuple[tuple[str, int, int], ...] | None:
         """The urgent input partitions with records in Kafka beyond what their agents handled
@@ -215,13 +220,48 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
     # --- the urgent lane ------------------------------------------------------------------
 
     def submission(st: State) -> Handle:
-        return lambda value: processor.submission(loads(AlertRecord, value), st, now())
+        return lambda value: submit(loads(AlertRecord, value), st, now())
+
+    def submit(record: AlertRecord, st: State, at: datetime) -> list[Out]:
+        """Processor.submission, but an alert whose index partition another worker holds is
+        asked of it (match.urgent), and delivered when the answer is back (matched.urgent)."""
+        result = processor.admit(record, st, at)
+        if not isinstance(result, Prepared):
+            outs = result
+        else:
+            assert st.cases is not None
+            station = processor.station(result, st.cases.homes)
+            if st.cases.homes.owns(station):
+                m = processor.match(result, st.cases, at)
+                outs = processor.deliver(result, m, st, at) + link_outs(m.links)
+            else:
+                item = MatchItem.of(result, partition.current() or 0)
+                key = record.alert_id.encode()
+                outs = [Out(t.match_urgent, key, dumps(item), station)]
+        for waiting in processor.released(record.alert_id, st):
+            outs += submit(waiting, st, at)
+        return outs
+
+    def link_outs(messages: list[LinkMessage]) -> list[Out]:
+        return [Out(t.links, m.target.encode(), dumps(m), home_of(homes, m)) for m in messages]
+
+    def relink(st: State) -> Handle:
+        """A link message from another index partition, applied here (and what it leads to)."""
+        assert st.cases is not None
+        index = st.cases
+
+        def handle(value: bytes) -> list[Out]:
+            links = Links(index)
+            links.apply(loads(LinkMessage, value))
+            return link_outs(links.remote)
+
+        return handle
 
     def ack(st: State) -> Handle:
         return lambda value: processor.ack(loads(AckCommand, value), st, now())
 
-    def match(st: State) -> Handle:
-        """One admitted bulk alert through the case index. One that fails is answered as
+    def match(st: State, requests: str, answers: str) -> Handle:
+        """One admitted alert through the case index. One that fails is answered as
         failed (and dead-lettered), so its sender hears of it and the rest go on."""
         assert st.cases is not None
         index = st.cases
@@ -239,13 +279,13 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
                 # The item as it came, not serialized again: the answer is request + case.
                 answer = b'{"item":' + raw + b',"case":' + dumps(m.case) + b"}"
                 key = item.record.alert_id.encode()
-                return [Out(t.matched_bulk, key, answer, item.partition)]
+                return [Out(answers, key, answer, item.partition), *link_outs(m.links)]
             except Exception as exc:  # noqa: BLE001 - answered, and dead-lettered
                 before.rollback()
                 failed = MatchAnswer.model_construct(item=item, error=repr(exc))
                 return [
-                    dead_letter(t.dead_letter, t.match_bulk, _offset(), raw, exc),
-                    _answer(t.matched_bulk, failed),
+                    dead_letter(t.dead_letter, requests, _offset(), raw, exc),
+                    _answer(answers, failed),
                 ]
 
         return handle
@@ -263,10 +303,13 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
     def admitted(result: Prepared | list[Out]) -> list[Out]:
         if isinstance(result, Prepared):
             item = MatchItem.of(result, partition.current() or 0)
-            return [Out(t.match_bulk, result.record.alert_id.encode(), dumps(item))]
+            station = processor.station(result, homes)
+            return [Out(t.match_bulk, result.record.alert_id.encode(), dumps(item), station)]
         return result
 
-    def deliver(st: State) -> Handle:
+    def answered(st: State, then: Callable[[AlertRecord, State, datetime], list[Out]]) -> Any:
+        """Delivers what the case index answered; `then`: how a released follow-up goes on."""
+
         def one(answer: MatchAnswer) -> list[Out]:
             record = answer.item.record
             at = now()
@@ -280,8 +323,17 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
                 return processor.unmatched(record, st, at)
             outs = processor.deliver(answer.item.prepared(), Matched(answer.case), st, at)
             for waiting in processor.released(record.alert_id, st):
-                outs += admitted(processor.admit(waiting, st, at))
+                outs += then(waiting, st, at)
             return outs
+
+        return one
+
+    def deliver_urgent(st: State) -> Handle:
+        one = answered(st, submit)
+        return lambda value: one(loads(MatchAnswer, value))
+
+    def deliver(st: State) -> Handle:
+        one = answered(st, lambda r, st, at: admitted(processor.admit(r, st, at)))
 
         def handle(value: bytes) -> list[Out]:
             outs: list[Out] = []
@@ -357,7 +409,12 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
         urgent = states["urgent"]
         one_at_a_time("urgent-lane", t.inbound, submission(urgent))
         one_at_a_time("acks", t.acks, ack(urgent))
-        in_chunks("match-bulk", t.match_bulk, match(urgent))
+        one_at_a_time(
+            "match-urgent", t.match_urgent, match(urgent, t.match_urgent, t.matched_urgent)
+        )
+        one_at_a_time("matched-urgent", t.matched_urgent, deliver_urgent(urgent))
+        one_at_a_time("relink", t.links, relink(urgent), bulk=True)
+        in_chunks("match-bulk", t.match_bulk, match(urgent, t.match_bulk, t.matched_bulk))
     if "bulk" in states:
         bulk = states["bulk"]
         in_batches("bulk-lane", t.inbound_bulk, admit(bulk))
@@ -446,7 +503,7 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
 
     @app.page("/readyz")
     async def readyz(view: Any, request: Any) -> Any:
-        # "active": this worker owns its lane's partition (the other is a hot standby).
+        # "active": this worker owns partitions of its lane (not only standby copies).
         # Ready: it holds partitions (active or standby) with their tables recovered, so an
         # alert posted now is handled by it or by the worker it stands by for.
         assigned = bool(app.assignor.assigned_actives() or app.assignor.assigned_standbys())
@@ -509,19 +566,21 @@ def _batched(outs: list[Out], requests: str, replies: str, limit: int) -> list[O
     if not any(o.topic in (requests, replies) for o in outs):
         return outs
     rest = [o for o in outs if o.topic not in (requests, replies)]
-    rest += [Out(requests, b"", v) for v in request_values(_values(outs, requests), limit)]
-    # Answers go back to the partition of the bulk lane that holds their alerts.
-    by_partition: dict[int | None, list[bytes]] = {}
-    for o in outs:
-        if o.topic == replies:
-            by_partition.setdefault(o.partition, []).append(o.value)
-    for p, answers in by_partition.items():
+    # Requests go to the index partition each alert is matched on, answers back to the
+    # partition of the bulk lane that holds their alerts.
+    for p, items in _by_partition(outs, requests).items():
+        rest += [Out(requests, b"", v, p) for v in request_values(items, limit)]
+    for p, answers in _by_partition(outs, replies).items():
         rest += [Out(replies, b"", v, p) for v in reply_values(answers, limit)]
     return rest
 
 
-def _values(outs: list[Out], topic: str) -> list[bytes]:
-    return [o.value for o in outs if o.topic == topic]
+def _by_partition(outs: list[Out], topic: str) -> dict[int | None, list[bytes]]:
+    by_partition: dict[int | None, list[bytes]] = {}
+    for o in outs:
+        if o.topic == topic:
+            by_partition.setdefault(o.partition, []).append(o.value)
+    return by_partition
 
 
 def _offset() -> int | None:

@@ -14,7 +14,7 @@ from hotline.producers import batch_bytes
 from hotline.settings import Settings
 from hotline.topics import topics
 from streams import tables
-from streams.cases import CaseTables
+from streams.cases import CaseTables, Homes
 from streams.process import State
 from streams.staged import Staged
 
@@ -71,26 +71,34 @@ def create_app(settings: Settings, lanes: Collection[Lane] = LANES) -> faust.App
     app.producer.buffer.max_messages = TABLE_WRITES_BUFFERED
     t = topics(settings)
     states: dict[Lane, State] = {}
+    # P partitions, like the lanes' topics: Faust gives a worker the same partitions of all of
+    # them, so a group's alerts, follow-ups and acknowledgements meet their state, and an
+    # alert matched on index partition s meets the entries partition s holds.
+    p = settings.partitions
     if "urgent" in lanes:
+        index = _table(app, "cases", p)
+
+        def owns(partition: int) -> bool:
+            return holds(app, index.base, partition)  # type: ignore[arg-type]
+
         states["urgent"] = State(
             # The compacted alert-state topic is this table's changelog: GET and the consoles
             # read the same record recovery does, written once.
-            alerts=Staged(tables.table(app, "alerts", partitions=1, changelog=t.alert_state)),
-            # The case index lives with the urgent lane: urgent alerts match in place, bulk
-            # ones through Kafka (streams/matching.py).
+            alerts=Staged(tables.table(app, "alerts", partitions=p, changelog=t.alert_state)),
+            # The case index lives with the urgent lane: each urgent worker matches on the
+            # index partitions it holds, in place, and asks the others through Kafka; the
+            # bulk lane asks through Kafka too (streams/matching.py).
             cases=CaseTables(
-                cases=_table(app, "cases"),
-                fingerprints=_table(app, "fingerprints"),
-                persons=_table(app, "persons"),
-                links=_table(app, "links"),
+                cases=index,
+                fingerprints=_table(app, "fingerprints", p),
+                persons=_table(app, "persons", p),
+                links=_table(app, "links", p),
+                homes=Homes(p, owns),
             ),
-            escalations=_table(app, "escalations"),
-            parked=_table(app, "parked"),
+            escalations=_table(app, "escalations", p),
+            parked=_table(app, "parked", p),
         )
     if "bulk" in lanes:
-        # P partitions, like the lane's topics: Faust gives a worker the same partitions of
-        # all of them, so a group's alerts, follow-ups and acknowledgements meet their state.
-        p = settings.partitions
         states["bulk"] = State(
             alerts=Staged(
                 tables.table(app, "bulk-alerts", partitions=p, changelog=t.alert_state_bulk)
@@ -114,6 +122,14 @@ def app_id(settings: Settings, lanes: Collection[Lane]) -> str:
 def instance_id(settings: Settings, lanes: Collection[Lane] = LANES) -> str:
     """Stable across restarts, unique among live workers: host and port, like the store."""
     return f"{app_id(settings, lanes)}@{socket.gethostname()}:{settings.worker_port}"
+
+
+def holds(app: faust.App, table: tables.Table, partition: int) -> bool:
+    """This worker holds partition `partition` of `table` as its active (not a standby)."""
+    # Faust's own `assigned_actives()` builds a set of every assigned partition per call;
+    # this is asked per fingerprint and link message, so it reads the assignment itself.
+    actives = app.assignor._assignment.actives  # type: ignore[attr-defined]
+    return partition in actives.get(table.changelog_topic_name, ())
 
 
 def _table(app: faust.App, name: str, partitions: int = 1) -> Staged:

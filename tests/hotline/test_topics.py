@@ -6,14 +6,16 @@ from hotline.settings import Settings
 from hotline.topics import partition_mismatches, specs, topics
 
 
-def test_the_bulk_lane_has_the_configured_partitions_and_the_rest_one() -> None:
+def test_both_lanes_have_the_configured_partitions_and_the_rest_one() -> None:
     settings = Settings(partitions=4)
     t = topics(settings)
     counts = {s.name: s.partitions for s in specs(settings)}
     bulk = {t.inbound_bulk, t.acks_bulk, t.matched_bulk, t.alert_state_bulk}
-    assert {counts[name] for name in bulk} == {4}
-    # The case index is matched in one place; a delivery topic's offset is a console cursor.
-    assert {n for n, c in counts.items() if c == 1} == set(counts) - bulk
+    urgent = {t.inbound, t.acks, t.alert_state, t.match_urgent, t.matched_urgent, t.links}
+    lanes = bulk | urgent | {t.match_bulk}
+    assert {counts[name] for name in lanes} == {4}
+    # A delivery topic's offset is a console cursor; dead letters are read by people.
+    assert {n for n, c in counts.items() if c == 1} == set(counts) - lanes
 
 
 def test_topics_with_another_partition_count_are_named() -> None:

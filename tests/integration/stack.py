@@ -79,6 +79,14 @@ class Stack:
         self.extra.append(proc)
         return proc
 
+    def spawn_urgent(self, port: int, name: str) -> subprocess.Popen[bytes]:
+        """One more urgent-lane worker: it takes a share of the lane's and the index's
+        partitions."""
+        env = {**self.env(), "HOTLINE_WORKER_PORT": str(port)}
+        proc = spawn(hotline_cmd("worker", "--lane", "urgent"), env, self.workdir / f"{name}.log")
+        self.extra.append(proc)
+        return proc
+
     def start_gateway(self) -> None:
         self.gateway = spawn(hotline_cmd("gateway"), self.env(), self.workdir / "gateway.log")
         wait_ready(self.url, [self.gateway])
