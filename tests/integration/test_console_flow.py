@@ -99,7 +99,9 @@ async def test_resume_replays_exactly_what_was_missed(stack: Stack) -> None:
         after = await post(stack, "vn-hanoi", urgent(["cn-beijing"], "expected"))
         await bj.event(after, "new")
         new_ids = [m["alert_id"] for m in bj.events if m["event"] == "new"]
-        assert new_ids == [*missed, after]
+        # Each missed alert once, then the live one. Among themselves the missed ones come in
+        # the order they were handled: alerts of different groups are on different partitions.
+        assert sorted(new_ids[:-1]) == sorted(missed) and new_ids[-1] == after
         cursors = [m["cursor"] for m in bj.events]
         assert cursors == sorted(set(cursors)) and cursors[0] > cursor
 

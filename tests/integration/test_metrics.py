@@ -102,7 +102,9 @@ async def test_operator_metrics_after_real_traffic(stack: Stack) -> None:
         producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap, enable_idempotence=True)
         await producer.start()
         try:
-            await producer.send_and_wait(f"{stack.prefix}.inbound", dumps(record))
+            # Keyed as the gateway keys it, so it reaches the partition that holds the alert.
+            key = first["alert_id"].encode()
+            await producer.send_and_wait(f"{stack.prefix}.inbound", dumps(record), key=key)
         finally:
             await producer.stop()
 
