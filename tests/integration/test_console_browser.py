@@ -215,7 +215,9 @@ async def test_network_blip_replays_missed_alerts_once(stack: Stack, browser: Br
         assert set(missed) <= bj.replayed_alert_ids(socket=1)
         ours = {before, *missed, after}
         arrived = [m["alert_id"] for m in bj.events("new") if m["alert_id"] in ours]
-        assert arrived == [before, *missed, after]
+        # The missed ones in the order they were handled (different groups, partitions).
+        assert arrived[0] == before and arrived[-1] == after
+        assert sorted(arrived[1:-1]) == sorted(missed)
         await assert_shown_once(bj, [before, *missed, after])
         await expect(bj.page.locator("#conn")).to_have_attribute("data-state", "connected")
 
