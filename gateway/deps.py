@@ -16,6 +16,7 @@ from .hub import Hub
 from .intake_pool import IntakePool
 from .limits import RateLimits
 from .publisher import Publisher
+from .registry_client import RegistryClient
 
 
 @dataclass(slots=True)
@@ -26,6 +27,7 @@ class Services:
     partner_limits: RateLimits
     bulk_limits: RateLimits
     intake: IntakePool  # validates batch posts off the event loop
+    registry: RegistryClient  # reads the case index from the urgent-lane workers
 
 
 def get_services(request: Request) -> Services:

@@ -25,12 +25,13 @@ from hotline.retry import backoff, next_wait
 from hotline.settings import Settings
 from hotline.topics import ensure_topics
 
-from . import alerts, asyncapi, contract, docs, errors, health, security, ws
+from . import alerts, asyncapi, contract, docs, errors, health, lookup, security, ws
 from .deps import Services
 from .hub import Hub
 from .intake_pool import IntakePool
 from .limits import RateLimits
 from .publisher import Publisher
+from .registry_client import RegistryClient
 
 log = logging.getLogger("hotline.gateway")
 STATIC = Path(__file__).parent / "static"
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         RateLimits(settings.partner_rate_per_s, settings.partner_burst),
         RateLimits(settings.partner_bulk_items_per_s, settings.partner_bulk_burst),
         IntakePool(settings),
+        RegistryClient(settings),
     )
 
     @asynccontextmanager
@@ -60,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await services.hub.stop()
         await services.publisher.stop()
         await services.intake.stop()
+        await services.registry.close()
 
     app = FastAPI(
         title="Hotline",
@@ -80,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     security.install(app)
     app.middleware("http")(_count_responses)
     app.include_router(alerts.router)
+    app.include_router(lookup.router)
     app.include_router(ws.router)
     app.include_router(health.router)
     app.include_router(asyncapi.router)

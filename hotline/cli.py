@@ -220,6 +220,46 @@ def import_numbers(
     raise typer.Exit(code)
 
 
+@cli.command()
+def lookup(
+    key: Annotated[
+        str,
+        typer.Option(
+            envvar=["HOTLINE_PARTNER_KEY", "HOTLINE_OFFICER_TOKEN"],
+            help="Partner API key or duty-officer token.",
+        ),
+    ],
+    number: Annotated[
+        str | None, typer.Option(help="A phone number, any format (yours: no country code).")
+    ] = None,
+    document: Annotated[str | None, typer.Option(help="An identity document's number.")] = None,
+    country: Annotated[str | None, typer.Option(help="With --document: issuing country.")] = None,
+    doc_type: Annotated[
+        str | None, typer.Option("--type", help="With --document: passport, national_id, ...")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="A person's full name, any script.")] = None,
+    dob: Annotated[str | None, typer.Option(help="With --name: date of birth, YYYY-MM-DD.")] = None,
+    url: Annotated[str, typer.Option(help="Gateway base URL.")] = "http://127.0.0.1:8000",
+) -> None:
+    """Look up a number, a document or a person among what partners shared with you."""
+    from rich.console import Console
+
+    from hotline.lookup import fetch, render
+
+    given = {
+        "number": number,
+        "document": document,
+        "country": country,
+        "type": doc_type,
+        "name": name,
+        "date_of_birth": dob,
+    }
+    params = {k: v for k, v in given.items() if v}
+    if not {"number", "document", "name"} & set(params):
+        raise _fail("give --number, --document, or --name with --dob", code=ExitCode.USAGE)
+    render(fetch(url.rstrip("/"), key, params), Console())
+
+
 def _stdin_is_terminal() -> bool:
     return sys.stdin.isatty()
 

@@ -78,3 +78,18 @@ class IntakeUnavailable(HotlineError):
     status_code = 503
     code = "intake_unavailable"
     retriable = True
+
+
+class InvalidQuery(HotlineError):
+    """A lookup the registry cannot key (an unparseable number, a name without a birth date)."""
+
+    status_code = 422
+    code = "invalid_query"
+
+
+class RegistryUnavailable(HotlineError):
+    """No urgent-lane worker answered a lookup (none running, or its partitions moving)."""
+
+    status_code = 503
+    code = "registry_unavailable"
+    retriable = True

@@ -9,14 +9,18 @@ report of a case with its audience, every receipt); a viewer gets only
 - of the alert's case, the reports it sent or was sent: their ids, their senders as reporters,
   their times as opened/updated, and related cases it could see when they were linked;
 - every receipt of an alert it sent, only its own of an alert it received;
+- of a lookup in the registry, the cases it could see a report of, as their views say, and
+  of their alerts those it may see;
 - an event name worked out from that visible part alone, so a report it cannot see changes
   neither what it is told nor what it could infer from the name.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
+from hotline.handling import DEFAULT_TLP
 from hotline.models import (
     RELATED_MAX,
     AlertState,
@@ -29,6 +33,7 @@ from hotline.models import (
     Receipt,
     event_id_for,
 )
+from hotline.registry import LookupAlert, LookupMatch
 
 
 def may_see(viewer: str, state: AlertState) -> bool:
@@ -134,4 +139,44 @@ def console_event(
         receipts=view.receipts,
         by=by,
         reason=reason if viewer == alert.sender else None,
+    )
+
+
+def lookup_match(
+    viewer: str, case: CaseRecord, state_of: Callable[[str], AlertState | None]
+) -> LookupMatch | None:
+    """A case found in the registry as `viewer` may see it; None when it may see no report.
+
+    `state_of`: the stored state of an alert (None if unknown here): an alert is listed only
+    when its own view is visible to `viewer`, so a report routed to it that it holds no
+    receipt of yet is counted and not shown.
+    """
+    view = case_view(viewer, case)
+    if view is None:
+        return None
+    alerts = []
+    for alert_id in view.alert_ids:
+        state = state_of(alert_id)
+        if state is None or not may_see(viewer, state):
+            continue
+        body = state.alert.body
+        alerts.append(
+            LookupAlert(
+                alert_id=alert_id,
+                sender=state.alert.sender,
+                title=body.title,
+                received_at=state.alert.received_at,
+                tlp=body.tlp or (DEFAULT_TLP if body.msg_type == "alert" else None),
+                scam_type=getattr(body.subject, "scam_type", None),
+            )
+        )
+    return LookupMatch(
+        case_id=view.case_id,
+        kind=view.kind,
+        state=view.state,
+        reporters=view.reporters,
+        reports=len(view.alert_ids),
+        first_reported_at=view.opened_at,
+        last_reported_at=view.updated_at,
+        alerts=alerts,
     )

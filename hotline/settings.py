@@ -107,6 +107,10 @@ class Settings(BaseSettings):
     worker_host: str = "127.0.0.1"
     worker_port: int = 6066
     worker_id: str = "hotline-worker"
+    # Where a gateway asks the registry (urgent-lane workers' web addresses, comma-separated;
+    # any one will do: a worker not holding the key passes the question to the one that does).
+    # Empty: this host's urgent worker, http://<worker_host>:<worker_port>.
+    registry_urls: str = ""
     # A bulk-lane worker (`hotline worker --lane bulk`) and the gateway's intake processes
     # lower their CPU priority by this much, so an import that saturates every core still
     # leaves the urgent lane and the gateway's loop their share.
@@ -279,6 +283,11 @@ class Settings(BaseSettings):
         return {d: agency for agency, ds in configured.items() for d in ds}
 
     @cached_property
+    def registry_targets(self) -> list[str]:
+        urls = [u.strip().rstrip("/") for u in self.registry_urls.split(",") if u.strip()]
+        return urls or [f"http://{self.worker_host}:{self.worker_port}"]
+
+    @property
     def id_key(self) -> bytes:
         return self.id_secret.get_secret_value().encode()
 

@@ -13,7 +13,7 @@ from hotline.models import Lane
 from hotline.producers import batch_bytes
 from hotline.settings import Settings
 from hotline.topics import topics
-from streams import tables
+from streams import registry_view, tables
 from streams.cases import CaseTables, Homes
 from streams.process import State
 from streams.staged import Staged
@@ -110,6 +110,9 @@ def create_app(settings: Settings, lanes: Collection[Lane] = LANES) -> faust.App
     from streams import agents  # noqa: PLC0415 - agents need the app object first
 
     agents.install(app, settings, states)
+    urgent = states.get("urgent")
+    if urgent is not None and urgent.cases is not None:
+        registry_view.install(app, settings, urgent.cases)
     return app
 
 

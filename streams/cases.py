@@ -220,14 +220,37 @@ def _index(t: CaseTables, record: AlertRecord, e: Enrichment, case_id: str) -> N
             with partition.of(home):
                 t.fingerprints[fp] = case_id
     body = record.body
-    if (
-        isinstance(body, WantedPersonAlert)
-        and body.subject.date_of_birth is not None
-        and home == PERSONS
-    ):
-        dob = body.subject.date_of_birth.isoformat()
+    if isinstance(body, WantedPersonAlert) and home == PERSONS:
         with partition.of(PERSONS):
-            index_person(t.persons, dob, n.name_key(body.subject.full_name), case_id)
+            for doc in e.documents:
+                index_document(t.persons, doc)
+            if body.subject.date_of_birth is not None:
+                dob = body.subject.date_of_birth.isoformat()
+                index_person(t.persons, dob, n.name_key(body.subject.full_name), case_id)
+
+
+# ------------------------------------------------------------------ documents by number
+#
+# A document's fingerprint is its type, issuing country and number ("doc:passport:RU:7212…"),
+# which is how a report names it. Someone looking a document up often knows only the number:
+# "d:<NUMBER>" in the persons table lists the document keys seen with it, so a lookup reads
+# that one key and then each fingerprint. A number under more than DOCUMENTS_PER_NUMBER keys
+# (types and countries) keeps the first ones: beyond that it names no one in particular.
+DOCUMENTS_PER_NUMBER = 16
+
+
+def index_document(persons: Table, doc_key: str) -> None:
+    """Records that `doc_key` (type:COUNTRY:NUMBER, as enrichment makes it) was reported."""
+    key = "d:" + doc_key.rsplit(":", 1)[-1]
+    held = documents_numbered(persons, key[2:])
+    if doc_key not in held and len(held) < DOCUMENTS_PER_NUMBER:
+        persons[key] = orjson.dumps([*held, doc_key]).decode()
+
+
+def documents_numbered(persons: Table, number: str) -> list[str]:
+    """The document keys reported with this (normalized) number, first reported first."""
+    held: list[str] = orjson.loads(persons.get("d:" + number, "[]"))
+    return held
 
 
 # ------------------------------------------------------------------ links, as messages

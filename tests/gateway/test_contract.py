@@ -52,6 +52,7 @@ def test_operation_ids_are_stable(doc: dict[str, Any]) -> None:
         ("post", "/v1/alerts"): "postAlert",
         ("post", "/v1/alerts/batch"): "postAlertBatch",
         ("get", "/v1/alerts/{alert_id}"): "getAlert",
+        ("get", "/v1/lookup"): "lookup",
         ("get", "/healthz"): "healthz",
         ("get", "/readyz"): "readyz",
         ("get", "/metrics"): "metrics",
@@ -67,6 +68,7 @@ def test_each_operation_names_the_credential_it_takes(doc: dict[str, Any]) -> No
     assert ops["postAlertBatch"]["security"] == [{"partnerKey": []}]
     # Either credential: a list of alternatives.
     assert ops["getAlert"]["security"] == [{"partnerKey": []}, {"officerToken": []}]
+    assert ops["lookup"]["security"] == [{"partnerKey": []}, {"officerToken": []}]
     assert ops["metrics"]["security"] == [{"operatorToken": []}]
     assert "security" not in ops["healthz"] and "security" not in ops["readyz"]
 
@@ -75,6 +77,7 @@ ERRORS = {
     "postAlert": {"401", "409", "413", "422", "429", "503"},
     "postAlertBatch": {"401", "413", "422", "429"},
     "getAlert": {"401", "404"},
+    "lookup": {"401", "422", "503"},
     "metrics": {"401"},
 }
 

@@ -8,6 +8,7 @@ import asyncio
 import time
 from typing import Any
 
+import httpx
 import pytest
 
 from hotline.broker import free_port
@@ -77,6 +78,28 @@ async def test_a_scam_number_and_a_fraud_pattern_held_by_different_workers_are_l
         assert ev["case"]["related"] == [number_case]  # mutual
 
 
+async def test_a_lookup_is_answered_by_the_worker_holding_the_numbers_partition(
+    two: tuple[Stack, dict[int, Any]],
+) -> None:
+    """The gateway asks the stack's worker; a number the other worker holds is passed on."""
+    stack, workers = two
+    first, _ = (set(_urgent_partitions(port)) for port in workers)
+    homes = Homes(P)
+    numbers = {}
+    for i in range(200):
+        number = f"+84 971 009 {i:03d}"
+        fp = enrich(parse_alert(scam("x", number)), "VN").fingerprints[0]
+        numbers.setdefault(homes.of_key(fp) in first, number)
+        if len(numbers) == 2:
+            break
+    async with console(stack, "cn-beijing") as bj:
+        for held_here, number in numbers.items():
+            alert_id = await post(stack, "vn-hanoi", scam(f"HN-LOOK-{held_here}", number))
+            await bj.event(alert_id, "new", timeout=20)
+            found = await asyncio.to_thread(_lookup, stack, number)
+            assert [m["reporters"] for m in found] == [["vn-hanoi"]], (held_here, found)
+
+
 async def test_two_agencies_report_the_same_numbers_while_urgent_workers_die_and_join(
     two: tuple[Stack, dict[int, Any]],
 ) -> None:
@@ -130,6 +153,18 @@ def _fraud(ref: str, number: str, app: str) -> dict[str, Any]:
             "indicators": {"phone_numbers": [number], "app_names": [app]},
         },
     }
+
+
+def _lookup(stack: Stack, number: str) -> list[dict[str, Any]]:
+    r = httpx.get(
+        f"{stack.url}/v1/lookup",
+        params={"number": number},
+        headers={"Authorization": "Bearer demo-officer-cn-beijing"},
+        timeout=10,
+    )
+    assert r.status_code == 200, r.text
+    found: list[dict[str, Any]] = r.json()["matches"]
+    return found
 
 
 def _urgent_partitions(port: int) -> list[int]:
