@@ -23,6 +23,7 @@ import {
   renderSentDetail,
   renderSentRow,
 } from "./render.js";
+import { lookUp, lookupQueries, renderMatchDetail, renderRegistry } from "./lookup.js";
 import { HotlineSocket, consoleUrl } from "./socket.js";
 import { beep, unlock as unlockAudio } from "./sound.js";
 import { Store, digitsOf, normalizeText } from "./store.js";
@@ -44,6 +45,10 @@ let detailRendered = null; // {tab, key, version} last rendered
 let muted = readLocal(MUTE_KEY) === "1";
 const filters = { kind: "", severity: "", state: "", q: "", qDigits: "" };
 const elRow = new WeakMap(); // <li> -> row
+// The registry's answer to the current search: {key, result} (null: no lookup for it).
+let registry = null;
+let registryTimer = 0;
+const REGISTRY_DELAY_MS = 300; // after the last keystroke: one lookup per search, not per key
 
 // --- storage ------------------------------------------------------------------------------------
 
@@ -227,7 +232,7 @@ function closeDetail() {
 }
 
 function renderDetailIfChanged() {
-  if (!detail) return;
+  if (!detail || detail.tab === "registry") return;
   const row = rowOf(detail.tab, detail.key);
   if (!row) return;
   if (
@@ -243,6 +248,10 @@ function renderDetailIfChanged() {
 
 function renderDetail() {
   if (!detail) return;
+  if (detail.tab === "registry") {
+    renderRegistryDetail();
+    return;
+  }
   const row = rowOf(detail.tab, detail.key);
   if (!row) {
     closeDetail();
@@ -276,6 +285,50 @@ function renderDetail() {
     ackStatus.textContent = "";
   }
   detailRendered = { tab: detail.tab, key: detail.key, version: row.version, lang: getLang() };
+}
+
+function openMatch(match) {
+  detail = { tab: "registry", key: match.case_id, match };
+  $("detail").hidden = false;
+  $("detail-placeholder").hidden = true;
+  renderRegistryDetail();
+}
+
+function renderRegistryDetail() {
+  renderMatchDetail($("detail-body"), detail.match, { store });
+  $("ack-button").hidden = true;
+  $("ack-status").textContent = "";
+  detailRendered = null;
+}
+
+// The search also asks the registry when it reads as a number, a document, or a name with
+// a date of birth: it knows what was shared with this agency beyond the loaded events.
+function searchRegistry() {
+  clearTimeout(registryTimer);
+  const queries = token ? lookupQueries($("search").value, $("search-dob").value) : [];
+  const key = JSON.stringify(queries);
+  if (!queries.length) {
+    registry = null;
+    showRegistry();
+    return;
+  }
+  if (registry?.key === key) return;
+  registry = { key, result: null };
+  showRegistry();
+  registryTimer = setTimeout(async () => {
+    const result = await lookUp(token, queries);
+    if (registry?.key !== key) return; // the search changed meanwhile
+    registry = { key, result };
+    showRegistry();
+  }, REGISTRY_DELAY_MS);
+}
+
+function showRegistry() {
+  renderRegistry($("registry"), registry?.result ?? null, {
+    store,
+    onOpen: openMatch,
+    pending: Boolean(registry),
+  });
 }
 
 function openCase(caseId) {
@@ -589,6 +642,8 @@ function resetData() {
   sentView.clear();
   selected.incoming = selected.sent = null;
   replaying = false;
+  registry = null;
+  showRegistry();
   closeDetail();
   showAgency();
   updateTitle();
@@ -713,6 +768,7 @@ function applyFilters() {
   filters.qDigits = /^[\d\s+().-]+$/.test(raw) ? digitsOf(raw).replace(/^0+/, "") : "";
   incomingView.invalidate();
   sentView.invalidate();
+  searchRegistry();
 }
 
 function applyLanguage(lang) {
@@ -725,7 +781,9 @@ function applyLanguage(lang) {
   incomingView.invalidate();
   sentView.invalidate();
   detailRendered = null;
-  renderDetailIfChanged();
+  if (detail?.tab === "registry") renderDetail();
+  else renderDetailIfChanged();
+  showRegistry();
   updateTitle();
 }
 
@@ -839,6 +897,7 @@ function init() {
     searchTimer = setTimeout(applyFilters, 120);
   });
   $("search").addEventListener("search", applyFilters);
+  $("search-dob").addEventListener("change", applyFilters);
   for (const id of ["filter-kind", "filter-severity", "filter-state"])
     $(id).addEventListener("change", applyFilters);
   $("incoming").addEventListener("click", (e) => onListClick("incoming", e));

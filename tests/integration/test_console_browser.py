@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, async_playwright, expect
@@ -453,3 +454,54 @@ async def test_console_screenshots(stack: Stack, browser: Browser) -> None:
             await hn.page.wait_for_selector(selector, state="attached", timeout=ESCALATION_S * 5000)
         path = await screenshot(hn.page, "console-sent.png")
         print(f"screenshot: {path}")
+
+
+# --- 10. search asks the registry for what the loaded events do not hold ----------------------
+
+BURY = 600  # newer events than a fresh sign-in loads (HOTLINE_CONSOLE_WINDOW, 500)
+
+
+async def test_search_finds_a_number_beyond_the_loaded_events(
+    stack: Stack, browser: Browser
+) -> None:
+    body = scam_number(["cn-beijing"])
+    target = await post(stack, "vn-hanoi", body)
+    local = body["subject"]["number"]  # as Hanoi dials it: 0965 …
+    tag = target[-8:]
+    # A list import to Beijing after it: a fresh console loads only the newest events.
+    items = [
+        {**scam_number(["cn-beijing"]), "source_ref": f"HN-BURY-{tag}-{i}", "urgency": "future"}
+        for i in range(BURY)
+    ]
+    async with console(stack, "cn-beijing") as ws:
+        r = await asyncio.to_thread(
+            httpx.post,
+            f"{stack.url}/v1/alerts/batch",
+            json=items,
+            headers={"Authorization": "Bearer demo-partner-vn-hanoi"},
+            timeout=60,
+        )
+        assert r.status_code == 200 and r.json()["accepted"] == BURY, r.text
+        buried = {item["alert_id"] for item in r.json()["items"]}
+        deadline = time.monotonic() + 120  # "never arrives"; bench/ times the bulk lane
+        while not buried <= {m.get("alert_id") for m in ws.events}:
+            assert time.monotonic() < deadline, "the import did not reach Beijing"
+            await asyncio.sleep(0.2)
+    async with officer(browser, stack, "cn-beijing") as bj:
+        assert await bj.rows_of(target) == 0  # not among the loaded events
+        # Beijing types it the international way; the registry keys it as the stream did.
+        await bj.page.fill("#search", "+84" + local.removeprefix("0"))
+        match = bj.page.locator("#registry .registry-match")
+        await expect(match).to_have_count(1, timeout=10_000)
+        await expect(match).to_contain_text("1 report")
+        await match.click()
+        detail = bj.page.locator("#detail-body")
+        await expect(detail.locator(f'[data-alert-id="{target}"]')).to_contain_text(body["title"])
+        await expect(detail).to_contain_text("Công an thành phố Hà Nội")
+        await expect(detail).to_contain_text("+84" + local.removeprefix("0").replace(" ", ""))
+        await expect(bj.page.locator("#ack-button")).to_be_hidden()
+        path = await screenshot(bj.page, "console-registry.png")
+        print(f"\nscreenshot: {path}")
+        # A search the registry cannot key stays local, and the registry section goes away.
+        await bj.page.fill("#search", "giả danh")
+        await expect(bj.page.locator("#registry")).to_be_hidden()
