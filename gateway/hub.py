@@ -307,7 +307,8 @@ class Hub:
             for key, _ in updates:
                 self.accepted.pop(key, None)
                 self._accepted_lane.pop(key, None)
-            store.apply(updates, records[-1].offset + 1, tp.partition)
+            offsets = [r.offset for r in records]
+            store.apply(updates, records[-1].offset + 1, tp.partition, offsets)
 
     def note_accepted(self, alert_id: str, record: bytes, lane: Lane | None = None) -> None:
         """Kafka holds the alert: until the stream has processed it, it reads as accepted.

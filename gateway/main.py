@@ -25,7 +25,7 @@ from hotline.retry import backoff, next_wait
 from hotline.settings import Settings
 from hotline.topics import ensure_topics
 
-from . import alerts, asyncapi, contract, docs, errors, health, lookup, security, ws
+from . import alerts, asyncapi, contract, docs, errors, feed, health, lookup, security, ws
 from .deps import Services
 from .hub import Hub
 from .intake_pool import IntakePool
@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.middleware("http")(_count_responses)
     app.include_router(alerts.router)
     app.include_router(lookup.router)
+    app.include_router(feed.router)
     app.include_router(ws.router)
     app.include_router(health.router)
     app.include_router(asyncapi.router)

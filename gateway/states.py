@@ -7,22 +7,41 @@ batch read from its partition, so the two never disagree), and a bounded LRU kee
 recently used ones in memory. A restarted gateway resumes every partition from its offset
 instead of reading the whole topic again; a new one (or one whose topic was recreated) reads
 it all.
+
+The store also keeps the scam numbers' states in the order the topic holds them, for the
+partner systems' feed (GET /v1/numbers/changes, gateway/feed.py): under each partition, by
+offset, the alert whose state was written there, each alert at its latest offset only. Kafka's
+offsets are the same for every gateway, so a feed cursor is too.
 """
 
 from __future__ import annotations
 
 import shutil
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from rocksdict import AccessType, Options, Rdict, WriteBatch
 
 # Not alert ids (those start with "al-"): where the next offset to read is kept, one key per
-# partition. The bare prefix is what a store written for a one-partition topic holds: it is
-# partition 0's, and `open` rewrites it under partition 0's key.
+# partition. (The bare prefix alone, partition 0's, is what the one-partition gateway wrote;
+# such a store predates the feed and is read anew.)
 _OFFSET_KEY = b"\x00next-offset"
 _PARTITION_SEP = b"/"
+
+# Written with a new store: one without it predates the feed's index and is read anew.
+_FEED_MARK = b"\x00feed-index-v1"
+# b"\x01c" + partition (2 bytes) + offset (8 bytes) -> alert id: the feed, in topic order.
+# b"\x01a" + alert id -> partition + offset: where the alert is in it now (to move it).
+_CHANGE = b"\x01c"
+_AT = b"\x01a"
+# Only scam numbers are in the feed. The worker writes compact JSON (orjson), in which this is
+# the alert's own kind (or its case's, the same); inside partner text it would be escaped.
+_SCAM_NUMBER = b'"kind":"scam_number"'
+
+
+def _change_key(partition: int, offset: int) -> bytes:
+    return _CHANGE + partition.to_bytes(2, "big") + offset.to_bytes(8, "big")
 
 
 def _offset_key(partition: int) -> bytes:
@@ -70,19 +89,14 @@ class AlertStates:
             if partition is None:
                 break
             offsets[partition] = int(raw)
-        if db.get(_OFFSET_KEY) is not None:
-            self._upgrade(db, offsets[0])
+        if db.get(_FEED_MARK) is None:
+            # Written before the feed existed (or by the one-partition gateway before that):
+            # its numbers are not in the feed's order, so the topic is read anew, once.
+            if offsets or any(True for _ in db.keys()):
+                self.reset(path)
+                return {}
+            db.put(_FEED_MARK, b"1")
         return offsets
-
-    @staticmethod
-    def _upgrade(db: Rdict, offset: int) -> None:
-        """A store of the one-partition topic: its offset becomes partition 0's, in one write,
-        so partition 0 has one offset key from then on (and a gateway rolled back finds none
-        and reads the topic anew, rather than resuming from an offset older than the store)."""
-        batch = WriteBatch(raw_mode=True)
-        batch.put(_offset_key(0), str(offset).encode())
-        batch.delete(_OFFSET_KEY)
-        db.write(batch)
 
     def reset(self, path: Path) -> None:
         """Forgets everything (the topic holds less than the store says it read)."""
@@ -112,22 +126,71 @@ class AlertStates:
     def __contains__(self, alert_id: str) -> bool:
         return self.get(alert_id) is not None
 
+    def peek(self, alert_id: str) -> bytes | None:
+        """Like `get`, without making it recently used: a feed reads through thousands of
+        states once, which must not push the hot ones out of memory."""
+        value = self._cache.get(alert_id)
+        if value is not None or self._db is None:
+            return value
+        raw = self._db.get(alert_id.encode())
+        return None if raw is None else bytes(raw)
+
     def apply(
-        self, records: Iterable[tuple[str, bytes | None]], next_offset: int, partition: int = 0
+        self,
+        records: Sequence[tuple[str, bytes | None]],
+        next_offset: int,
+        partition: int = 0,
+        offsets: Sequence[int] | None = None,
     ) -> None:
         """One batch read from one partition of the topic, and that partition's offset after
-        it, in one atomic write."""
-        assert self._db is not None, "open the store before reading the topic into it"
+        it, in one atomic write. `offsets`: each record's (by default, consecutive ones
+        ending before `next_offset`)."""
+        db = self._db
+        assert db is not None, "open the store before reading the topic into it"
+        if offsets is None:
+            offsets = range(next_offset - len(records), next_offset)
         batch = WriteBatch(raw_mode=True)
-        for key, value in records:
+        moved: dict[bytes, bytes | None] = {}  # alert id -> its feed position, in this batch
+        for (key, value), offset in zip(records, offsets, strict=True):
+            k = key.encode()
+            at = moved[k] if k in moved else db.get(_AT + k)
+            if at is not None:
+                batch.delete(_CHANGE + at)
             if value is None:
-                batch.delete(key.encode())
+                batch.delete(k)
                 self._cache.pop(key, None)
             else:
-                batch.put(key.encode(), value)
+                batch.put(k, value)
                 self._remember(key, value)
+            if value is not None and _SCAM_NUMBER in value:
+                here = _change_key(partition, offset)[len(_CHANGE) :]
+                batch.put(_CHANGE + here, k)
+                batch.put(_AT + k, here)
+                moved[k] = here
+            else:
+                if at is not None:
+                    batch.delete(_AT + k)
+                moved[k] = None
         batch.put(_offset_key(partition), str(next_offset).encode())
-        self._db.write(batch)
+        db.write(batch)
+
+    def changes(self, partition: int, start: int) -> Iterator[tuple[int, str]]:
+        """(offset, alert id) of the scam numbers' states in `partition` from offset `start`
+        on, in topic order; each alert only at the latest offset its state was written at."""
+        if self._db is None:
+            return
+        head = _CHANGE + partition.to_bytes(2, "big")
+        for key, value in self._db.items(from_key=_change_key(partition, start)):
+            if not isinstance(key, bytes) or not key.startswith(head):
+                return
+            yield int.from_bytes(key[len(head) :], "big"), bytes(value).decode()
+
+    def read_up_to(self, partition: int) -> int:
+        """The offset this store has read `partition` up to (0: nothing yet)."""
+        if self._db is None:
+            return 0
+        raw = self._db.get(_offset_key(partition))
+        return 0 if raw is None else int(raw)
 
     def _remember(self, alert_id: str, value: bytes) -> None:
         self._cache[alert_id] = value

@@ -260,6 +260,32 @@ def lookup(
     render(fetch(url.rstrip("/"), key, params), Console())
 
 
+numbers = typer.Typer(help="The scam numbers partners shared with you.", no_args_is_help=True)
+cli.add_typer(numbers, name="numbers")
+
+
+@numbers.command("sync")
+def numbers_sync(
+    out: Annotated[Path, typer.Option(help="The blocklist file: one E.164 number per line.")],
+    key: Annotated[
+        str,
+        typer.Option(
+            envvar=["HOTLINE_PARTNER_KEY", "HOTLINE_OFFICER_TOKEN"],
+            help="Partner API key or duty-officer token.",
+        ),
+    ],
+    url: Annotated[str, typer.Option(help="Gateway base URL.")] = "http://127.0.0.1:8000",
+    follow: Annotated[
+        bool, typer.Option(help="Keep the file current: ask again every --every seconds.")
+    ] = False,
+    every: Annotated[float, typer.Option(min=1.0, help="Seconds between syncs (--follow).")] = 10.0,
+) -> None:
+    """Bring a local blocklist file up to date with the numbers shared with you."""
+    from hotline.numbers_sync import sync
+
+    sync(url.rstrip("/"), key, out, follow=follow, every=every, note=typer.echo)
+
+
 def _stdin_is_terminal() -> bool:
     return sys.stdin.isatty()
 

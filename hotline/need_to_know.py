@@ -9,6 +9,7 @@ report of a case with its audience, every receipt); a viewer gets only
 - of the alert's case, the reports it sent or was sent: their ids, their senders as reporters,
   their times as opened/updated, and related cases it could see when they were linked;
 - every receipt of an alert it sent, only its own of an alert it received;
+- of the scam numbers' feed, the alerts it may see, as their views say;
 - of a lookup in the registry, the cases it could see a report of, as their views say, and
   of their alerts those it may see;
 - an event name worked out from that visible part alone, so a report it cannot see changes
@@ -33,7 +34,7 @@ from hotline.models import (
     Receipt,
     event_id_for,
 )
-from hotline.registry import LookupAlert, LookupMatch
+from hotline.registry import LookupAlert, LookupMatch, NumberChange
 
 
 def may_see(viewer: str, state: AlertState) -> bool:
@@ -179,4 +180,26 @@ def lookup_match(
         first_reported_at=view.opened_at,
         last_reported_at=view.updated_at,
         alerts=alerts,
+    )
+
+
+def number_change(viewer: str, state: AlertState) -> NumberChange | None:
+    """A scam-number alert's entry in `viewer`'s feed; None if it may not see it, or if the
+    alert names no number (rejected before the stream normalized it)."""
+    view = alert_view(viewer, state)
+    if view is None:
+        return None
+    alert = view.alert
+    phones = alert.enrichment.phones if alert.enrichment is not None else []
+    if alert.body.kind != "scam_number" or not phones:
+        return None
+    return NumberChange(
+        number=phones[0].e164,
+        alert_id=alert.alert_id,
+        sender=alert.sender,
+        active=alert.body.msg_type == "alert" and view.status not in ("cancelled", "rejected"),
+        status=view.status,
+        scam_type=getattr(alert.body.subject, "scam_type", None),
+        received_at=alert.received_at,
+        updated_at=view.updated_at,
     )

@@ -173,3 +173,25 @@ class LookupMatch(BaseModel):
 class LookupAnswer(BaseModel):
     query: NumberQuery | DocumentQuery | PersonQuery = Field(discriminator="kind")
     matches: list[LookupMatch]
+
+
+# --- GET /v1/numbers/changes ----------------------------------------------------------------
+
+
+class NumberChange(BaseModel):
+    """A scam-number alert the caller holds, as it is now; `active`: it still says "block"."""
+
+    number: str  # E.164
+    alert_id: str
+    sender: str
+    active: bool  # an alert (not a follow-up), neither cancelled nor rejected
+    status: Literal["accepted", "delivered", "updated", "cancelled", "rejected"]
+    scam_type: str | None = None
+    received_at: AwareDatetime
+    updated_at: AwareDatetime
+
+
+class NumberChanges(BaseModel):
+    changes: list[NumberChange]
+    next: str  # the cursor to ask `after` next
+    more: bool  # true: ask again at once; false: caught up with what this gateway holds

@@ -53,6 +53,7 @@ def test_operation_ids_are_stable(doc: dict[str, Any]) -> None:
         ("post", "/v1/alerts/batch"): "postAlertBatch",
         ("get", "/v1/alerts/{alert_id}"): "getAlert",
         ("get", "/v1/lookup"): "lookup",
+        ("get", "/v1/numbers/changes"): "numberChanges",
         ("get", "/healthz"): "healthz",
         ("get", "/readyz"): "readyz",
         ("get", "/metrics"): "metrics",
@@ -69,6 +70,7 @@ def test_each_operation_names_the_credential_it_takes(doc: dict[str, Any]) -> No
     # Either credential: a list of alternatives.
     assert ops["getAlert"]["security"] == [{"partnerKey": []}, {"officerToken": []}]
     assert ops["lookup"]["security"] == [{"partnerKey": []}, {"officerToken": []}]
+    assert ops["numberChanges"]["security"] == [{"partnerKey": []}, {"officerToken": []}]
     assert ops["metrics"]["security"] == [{"operatorToken": []}]
     assert "security" not in ops["healthz"] and "security" not in ops["readyz"]
 
@@ -78,6 +80,7 @@ ERRORS = {
     "postAlertBatch": {"401", "413", "422", "429"},
     "getAlert": {"401", "404"},
     "lookup": {"401", "422", "503"},
+    "numberChanges": {"401", "422"},
     "metrics": {"401"},
 }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from rocksdict import AccessType, Options, Rdict
 
 from gateway.states import AlertStates
@@ -54,24 +55,50 @@ def test_each_partition_resumes_at_its_own_offset(tmp_path: Path) -> None:
     again.close()
 
 
-def test_a_store_of_the_one_partition_topic_resumes_as_partition_0(tmp_path: Path) -> None:
-    # As the gateway wrote it before the topics had partitions: one bare offset key.
+@pytest.mark.parametrize("offset_key", [b"\x00next-offset", b"\x00next-offset/3"])
+def test_a_store_written_before_the_feed_is_read_anew(tmp_path: Path, offset_key: bytes) -> None:
+    # As gateways wrote it before the feed (one bare offset key before the topics had
+    # partitions): its scam numbers are not in the feed's order, so it starts over, once.
     opts = Options(raw_mode=True)
     opts.create_if_missing(True)
     db = Rdict(str(tmp_path / "s"), options=opts, access_type=AccessType.read_write())
-    db[b"\x00next-offset"] = b"41"
+    db[offset_key] = b"41"
     db[b"al-1"] = b"{}"
     db.close()
     states = AlertStates(cache_size=100)
-    assert states.open(tmp_path / "s") == {0: 41}
-    assert states.get("al-1") == b"{}"
+    assert states.open(tmp_path / "s") == {}
+    assert states.get("al-1") is None
     states.apply([("al-2", b"{}")], next_offset=42, partition=0)
-    states.apply([("al-3", b"{}")], next_offset=3, partition=1)
     states.close()
     again = AlertStates(cache_size=100)
-    assert again.open(tmp_path / "s") == {0: 42, 1: 3}
+    assert again.open(tmp_path / "s") == {0: 42}  # from then on it resumes
     again.close()
 
 
 def test_nothing_is_known_before_the_store_is_open() -> None:
     assert AlertStates(cache_size=100).get("al-1") is None
+
+
+SCAM = b'{"alert":{"body":{"kind":"scam_number"}}}'
+PERSON = b'{"alert":{"body":{"kind":"wanted_person"}}}'
+
+
+def test_the_feed_holds_each_scam_number_at_its_latest_offset(tmp_path: Path) -> None:
+    states = AlertStates(cache_size=100)
+    states.open(tmp_path / "s")
+    states.apply([("al-1", SCAM), ("al-2", PERSON), ("al-3", SCAM)], 13, 0, offsets=[10, 11, 12])
+    states.apply([("al-9", SCAM)], 5, 2, offsets=[4])
+    assert list(states.changes(0, 0)) == [(10, "al-1"), (12, "al-3")]
+    assert list(states.changes(0, 11)) == [(12, "al-3")]
+    assert list(states.changes(2, 0)) == [(4, "al-9")] and list(states.changes(1, 0)) == []
+    # A later state moves the alert to its new offset (twice in one batch: the last counts);
+    # a tombstone, or a state no longer a scam number's, takes it out.
+    states.apply([("al-1", SCAM), ("al-1", SCAM), ("al-3", None)], 16, 0, offsets=[13, 14, 15])
+    assert list(states.changes(0, 0)) == [(14, "al-1")]
+    states.apply([("al-1", PERSON)], 17, 0, offsets=[16])
+    assert list(states.changes(0, 0)) == []
+    states.close()
+    again = AlertStates(cache_size=100)
+    assert again.open(tmp_path / "s") == {0: 17, 2: 5}
+    assert list(again.changes(2, 0)) == [(4, "al-9")]
+    again.close()

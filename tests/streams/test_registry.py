@@ -139,3 +139,32 @@ def test_a_lookup_shows_exactly_the_alerts_the_viewer_holds(
     for agency in AGENCIES:
         shown = {a.alert_id for m in look(st, agency, number="+84 912 345 678") for a in m.alerts}
         assert shown == holds[agency], agency
+
+
+# --- the numbers feed's entries --------------------------------------------------------------
+
+
+def feed(st: State, viewer: str) -> dict[str, Any]:
+    out = {}
+    for raw in st.alerts.values():
+        change = ntk.number_change(viewer, loads(AlertState, raw))
+        if change is not None:
+            out[change.alert_id] = change
+    return out
+
+
+def test_the_feed_shows_a_number_to_who_holds_it_and_a_cancel_ends_it() -> None:
+    p, st = proc(), fresh()
+    red = record("vn-hanoi", scam("R1", "0912 345 678", tlp="red", recipients=["cn-beijing"]))
+    p.submission(red, st, NOW)
+    assert feed(st, "ru-moscow") == {}
+    [entry] = feed(st, "cn-beijing").values()
+    assert (entry.number, entry.sender, entry.active) == ("+84912345678", "vn-hanoi", True)
+    cancel = record(
+        "vn-hanoi", scam("R1-C", "0912 345 678", tlp="red", msg_type="cancel", references="R1")
+    )
+    p.submission(cancel, st, NOW + timedelta(minutes=1))
+    changes = feed(st, "cn-beijing")
+    assert changes[red.alert_id].active is False and changes[red.alert_id].status == "cancelled"
+    assert changes[cancel.alert_id].active is False  # a follow-up never blocks by itself
+    assert feed(st, "ru-moscow") == {}
