@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import contextlib
 import math
+import random
 import secrets
 import shutil
 import subprocess
@@ -40,7 +41,7 @@ import httpx
 import orjson
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench import fanout, hotspots, latency, report, targets, throughput
+from bench import fanout, hotspots, latency, lookup, report, targets, throughput
 from bench.console import Console
 from bench.kafka_io import Counter, create_topics, end_offset
 from bench.kafka_tools import producer_performance
@@ -76,6 +77,10 @@ def _params(a: argparse.Namespace) -> dict[str, Any]:
         # on while the worker's bulk backlog grows, which is what an urgent alert must beat.
         "bulk_numbers": a.bulk_numbers or (200_000 if quick else 1_000_000),
         "bulk_window_s": 60.0 if quick else 300.0,
+        # Lookups per phase (idle, during an import), of numbers the stream run registered.
+        "lookups": 100 if quick else 400,
+        # The import the second lookup phase runs beside: stopped once the lookups are done.
+        "lookup_import": 100_000 if quick else 300_000,
         "seed": a.seed,
         "profile": not a.no_profile,
         "worker_env": dict(kv.split("=", 1) for kv in a.worker_env),
@@ -130,11 +135,14 @@ async def bench(a: argparse.Namespace, argv: list[str]) -> Path:
         + p["profile_numbers"]
         + p["http_numbers"]
         + 2 * p["probes"]
+        + p["lookups"] // 4
+        + p["lookup_import"]
         + 50
     )
     numbers = Numbers(p["seed"], total + p["bulk_numbers"])
     t = time.monotonic()
-    records = bulk_records(numbers.take(p["numbers"]), f"BENCH-{run_id}")
+    stream_numbers = numbers.take(p["numbers"])
+    records = bulk_records(stream_numbers, f"BENCH-{run_id}")
     records_2 = bulk_records(numbers.take(p["second_worker_numbers"]), f"BENCH2-{run_id}")
     prof_records = bulk_records(numbers.take(p["profile_numbers"]), f"PROF-{run_id}")
     doc["inputs"] = {
@@ -214,6 +222,14 @@ async def bench(a: argparse.Namespace, argv: list[str]) -> Path:
         lat["idle"] = await run.phase(
             "latency_idle", lambda: _probes(stack, idle_numbers, "URG-IDLE")
         )
+        # Lookups of numbers the stream run put in the registry (and of unknown ones).
+        rng = random.Random(p["seed"])
+        known = rng.sample(stream_numbers, min(len(stream_numbers), p["lookups"]))
+        unknown = numbers.take(p["lookups"] // 4)
+        doc["lookup"] = {"registry_numbers": p["numbers"] + p["profile_numbers"]}
+        doc["lookup"]["idle"] = await run.phase(
+            "lookup_idle", lambda: lookup.lookups(stack.url, known, unknown)
+        )
 
         fan_numbers = numbers.take(p["fanout_rounds"])
         doc["fanout"] = await run.phase(
@@ -244,6 +260,11 @@ async def bench(a: argparse.Namespace, argv: list[str]) -> Path:
         lat["bulk"] = await run.phase(
             "latency_bulk",
             lambda: _probes_during_import(stack, bulk_probe_numbers, bulk_skip, p, run_id),
+        )
+        lookup_skip = numbers.reserve(p["lookup_import"])
+        doc["lookup"]["bulk"] = await run.phase(
+            "lookup_bulk",
+            lambda: _lookups_during_import(stack, known, unknown, lookup_skip, p, run_id),
         )
         memory["worker_rss_mib_at_end"] = round(rss_bytes(stack.worker.pid) / MiB, 1)
         memory["bulk_worker_rss_mib_at_end"] = _rss(stack.bulk)
@@ -442,6 +463,34 @@ async def _probes_during_import(
         # Cores each process kept busy while the probes ran: 1.0 is a saturated event loop.
         "cores_busy": {k: round((cpu1[k] - cpu0[k]) / span, 2) for k in cpu0},
     }
+    return result
+
+
+async def _lookups_during_import(
+    stack: Stack,
+    known: list[str],
+    unknown: list[str],
+    skip: int,
+    p: dict[str, Any],
+    run_id: str,
+) -> dict[str, Any]:
+    """The same lookups while another import is posted (stopped when they are done)."""
+    count, tag = p["lookup_import"], f"LOOKUP-BULK-{run_id}"
+    proc = await throughput.start_importer(stack, p["seed"], skip, count, tag, p["bulk_batch"])
+    first = asyncio.Event()
+    reading = asyncio.create_task(throughput.read_importer(proc, first))
+    try:
+        await asyncio.wait_for(first.wait(), 120)
+        result = await lookup.lookups(
+            stack.url, known, unknown, keep_going=lambda: not reading.done()
+        )
+    finally:
+        if proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.terminate()
+        summary = await asyncio.wait_for(reading, 120)
+    result["import_accepted"] = summary.get("accepted")
+    result["import_stopped_early"] = summary.get("stopped_early")
     return result
 
 

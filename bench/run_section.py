@@ -302,6 +302,39 @@ def _restart(doc: dict[str, Any]) -> str:
     )
 
 
+def _lookups(doc: dict[str, Any]) -> str:
+    lk = doc.get("lookup")
+    if not lk:
+        return "Not measured in this run."
+    rows = []
+    for phase, name in (("idle", "idle"), ("bulk", "during an import")):
+        r = lk.get(phase)
+        if not r:
+            continue
+        ms = r.get("ms") or {}
+        rows.append(
+            [
+                name,
+                r.get("lookups"),
+                r.get("wrong"),
+                r.get("failed"),
+                ms.get("p50_ms"),
+                ms.get("p90_ms"),
+                ms.get("p99_ms"),
+                ms.get("max_ms"),
+            ]
+        )
+    return table(
+        ["condition", "lookups", "wrong", "failed", "p50 ms", "p90 ms", "p99 ms", "max ms"], rows
+    ) + (
+        f"\n\n`GET /v1/lookup?number=…` one at a time as the numbers' sender, alternately a"
+        f" number the stream run registered and an unknown one, with"
+        f" {fmt(lk.get('registry_numbers'))} numbers in the registry; *wrong* counts a known"
+        " number not found or an unknown one found. The import beside the second phase is"
+        " stopped once the lookups are done."
+    )
+
+
 def _hotspots(doc: dict[str, Any]) -> str:
     parts = []
     spy = get(doc, "profile", "py_spy")
@@ -443,6 +476,7 @@ def section(run: Result) -> str:
         "### Fan-out\n\n" + _fanout(doc),
         "### Memory\n\n" + _memory(doc),
         "### Restart (worker SIGKILLed holding every case so far)\n\n" + _restart(doc),
+        "### Registry lookups\n\n" + _lookups(doc),
         "### Hot spots\n\n" + _hotspots(doc),
     ]
     if errors:

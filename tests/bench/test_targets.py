@@ -69,3 +69,14 @@ def test_a_run_records_a_verdict_for_every_target() -> None:
     assert verdicts[targets.STREAM] is True  # 0.25
     assert verdicts[targets.WORKER_RSS] is True
     assert doc["targets"][0]["target"] == "urgent p99 idle, ms (lost probes count) < 50"
+
+
+def test_lookup_targets_speak_about_a_million_numbers_and_a_wrong_answer_fails() -> None:
+    def lookups(registry: int, wrong: int = 0) -> dict[str, Any]:
+        phase = {"lookups": 400, "failed": 0, "wrong": wrong, "ms": {"p99_ms": 12.5}}
+        return _run(lookup={"registry_numbers": registry, "idle": phase, "bulk": phase})
+
+    assert targets.judge(targets.LOOKUP_IDLE, lookups(120_000)) is None
+    assert targets.judge(targets.LOOKUP_IDLE, lookups(1_020_000)) is True
+    assert targets.judge(targets.LOOKUP_IMPORT, lookups(1_020_000, wrong=1)) is False
+    assert targets.LOOKUP_IDLE.value(lookups(120_000)) == 12.5
