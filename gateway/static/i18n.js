@@ -89,12 +89,15 @@ function entry(key) {
   return (STRINGS[lang] ?? empty)[key] ?? (STRINGS.en ?? empty)[key];
 }
 
-/** Translate `key`, filling `{name}` placeholders from `vars`; a plural entry picks its form by
+/** Translate `key`, filling `{name}` placeholders from `vars` (a number `n`
+ * formatted for the language); a plural entry picks its form by
  * `vars.n` under the language's plural rules. Unknown keys fall back to English, then the key. */
 export function t(key, vars) {
   let s = entry(key) ?? key;
   if (typeof s === "object") s = pluralForm(s, vars?.n ?? 0) ?? key;
-  if (vars) s = s.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
+  // A count reads in the viewer's digits and grouping: "1,000,000" in English, "1.000.000" in Vietnamese.
+  const text = (name) => (name === "n" && typeof vars.n === "number" ? formatNumber(vars.n) : String(vars[name]));
+  if (vars) s = s.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? text(name) : m));
   return s;
 }
 

@@ -232,15 +232,24 @@ def test_counts_use_the_plural_rules_of_each_language(rendered: dict[str, Any]) 
         "11": "11 агентств",
         "21": "21 агентство",
         "22": "22 агентства",
-        "1.5": "1.5 агентства",
+        "1.5": "1,5 агентства",  # a count in Russian digits
     }
+
+    def shown(lang: str, n: str) -> str:  # the count as the language writes it
+        return n.replace(".", ",") if lang in ("ru", "vi") else n
+
     for lang in ("vi", "zh"):  # one form whatever the number
         forms = counts[lang]["badge.reporters"]
-        assert len({text.replace(n, "#") for n, text in forms.items()}) == 1, forms
+        assert len({text.replace(shown(lang, n), "#") for n, text in forms.items()}) == 1, forms
     for lang, by_key in counts.items():
         for key, forms in by_key.items():
             for n, text in forms.items():
-                assert n in text and "{" not in text and text != key, (lang, key, n, text)
+                assert shown(lang, n) in text and "{" not in text and text != key, (
+                    lang,
+                    key,
+                    n,
+                    text,
+                )
 
 
 def test_a_rendered_count_is_worded_for_its_number(rendered: dict[str, Any]) -> None:
