@@ -114,24 +114,27 @@ def worker(
     from hotline.errors import ConfigError
     from hotline.models import Lane
     from hotline.topics import ensure_topics_with_retry
-    from streams.app import LANES, create_app
+    from streams.app import LANES, changelog_topics, create_app
     from streams.runner import Worker
 
     settings = Settings()
     logs.configure(settings.log_level)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    lanes: tuple[Lane, ...] = LANES if lane is None else ("urgent" if lane == "urgent" else "bulk",)
+    if lanes == ("bulk",) and settings.bulk_lane_nice:
+        os.nice(settings.bulk_lane_nice)
+    app = create_app(settings, lanes)
     try:
-        asyncio.run(ensure_topics_with_retry(settings))
+        loop.run_until_complete(
+            ensure_topics_with_retry(settings, changelogs=changelog_topics(app))
+        )
     except KafkaError as exc:
         raise CommandError(
             f"Kafka at {settings.kafka_bootstrap} did not answer ({exc})", ExitCode.UNAVAILABLE
         ) from None
     except ConfigError as exc:
         raise CommandError(exc.detail, ExitCode.CONFIG) from None
-    asyncio.set_event_loop(asyncio.new_event_loop())
-    lanes: tuple[Lane, ...] = LANES if lane is None else ("urgent" if lane == "urgent" else "bulk",)
-    if lanes == ("bulk",) and settings.bulk_lane_nice:
-        os.nice(settings.bulk_lane_nice)
-    app = create_app(settings, lanes)
     Path(app.conf.datadir).parent.mkdir(parents=True, exist_ok=True)  # Faust makes only the last
     Worker(
         app,

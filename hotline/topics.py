@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -155,14 +155,31 @@ def specs(settings: Settings) -> list[TopicSpec]:
     return out
 
 
-async def ensure_topics(settings: Settings) -> None:
+def changelog_specs(settings: Settings, changelogs: Sequence[tuple[str, int]]) -> list[TopicSpec]:
+    """A worker's table changelogs (name, partitions), compacted like its alert-state topics."""
+    compact = {
+        "min.insync.replicas": str(settings.min_insync_replicas),
+        "max.message.bytes": str(settings.max_record_bytes + RECORD_OVERHEAD),
+        "cleanup.policy": "compact",
+    }
+    return [TopicSpec(name, partitions, compact) for name, partitions in changelogs]
+
+
+async def ensure_topics(settings: Settings, changelogs: Sequence[tuple[str, int]] = ()) -> None:
     """Creates the topics that are missing; refuses topics whose partitions differ from
-    the settings (a key's partition decides which worker holds its state: it must not move)."""
+    the settings (a key's partition decides which worker holds its state: it must not move).
+
+    `changelogs`: a worker's table changelogs, created here rather than by Faust as it starts:
+    Faust creates them while it joins its group, and a partition assignment made before one
+    exists leaves that table without partitions (and a step writing to it waiting for ever)."""
+    ours = specs(settings)
+    named = {s.name for s in ours}  # the alerts tables' changelogs are alert-state topics
+    wanted = [*ours, *(s for s in changelog_specs(settings, changelogs) if s.name not in named)]
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        present = [s for s in specs(settings) if s.name in existing]
+        present = [s for s in wanted if s.name in existing]
         if present:
             described = await admin.describe_topics([s.name for s in present])
             counts = {d["topic"]: len(d["partitions"]) for d in described}
@@ -175,7 +192,7 @@ async def ensure_topics(settings: Settings) -> None:
                 )
         missing = [
             NewTopic(s.name, s.partitions, settings.replication_factor, topic_configs=s.config)
-            for s in specs(settings)
+            for s in wanted
             if s.name not in existing
         ]
         if missing:
@@ -200,6 +217,7 @@ async def ensure_topics_with_retry(
     give_up_after: float = 120.0,
     *,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    changelogs: Sequence[tuple[str, int]] = (),
 ) -> None:
     """For processes started before the broker is up (a fresh deployment)."""
     await AsyncRetrying(
@@ -208,7 +226,7 @@ async def ensure_topics_with_retry(
         stop=stop_after_delay(give_up_after),
         sleep=sleep,
         reraise=True,
-    )(ensure_topics, settings)
+    )(ensure_topics, settings, changelogs)
 
 
 async def check_topics_if_reachable(settings: Settings, within: float = 5.0) -> None:

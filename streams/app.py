@@ -106,6 +106,7 @@ def create_app(settings: Settings, lanes: Collection[Lane] = LANES) -> faust.App
             cases=None,
             escalations=_table(app, "bulk-escalations", p),
             parked=_table(app, "bulk-parked", p),
+            digests=_table(app, "bulk-digests", p),
         )
     from streams import agents  # noqa: PLC0415 - agents need the app object first
 
@@ -114,6 +115,12 @@ def create_app(settings: Settings, lanes: Collection[Lane] = LANES) -> faust.App
     if urgent is not None and urgent.cases is not None:
         registry_view.install(app, settings, urgent.cases)
     return app
+
+
+def changelog_topics(app: faust.App) -> list[tuple[str, int]]:
+    """The changelog topics (name, partitions) of the app's tables, for the worker to create
+    before it starts (hotline.topics.ensure_topics says why)."""
+    return [(table.changelog_topic_name, table.partitions or 1) for table in app.tables.values()]
 
 
 def app_id(settings: Settings, lanes: Collection[Lane]) -> str:
