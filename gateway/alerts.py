@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
+import uuid
 from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -20,6 +22,7 @@ from hotline.errors import (
     Conflict,
     IntakeUnavailable,
     InvalidAlert,
+    InvalidQuery,
     NotFound,
     PayloadTooLarge,
     RateLimited,
@@ -63,6 +66,8 @@ class BatchItem(BaseModel):
 class BatchResult(BaseModel):
     accepted: int
     rejected: int
+    # The list the bulk items were filed under: their recipients see it as one digest.
+    import_id: str
     items: list[BatchItem]
 
 
@@ -80,7 +85,8 @@ _BATCH_ERRORS = errors.responses(
     {
         401: "No or unknown partner key",
         413: "Body over 32 MiB, or more than 10,000 alerts",
-        422: "Not a JSON array (or NDJSON): the items are answered one by one in a 200",
+        422: "Not a JSON array (or NDJSON), an unreadable `import_id` or an unknown query"
+        " parameter; items that fail are answered one by one in a 200",
         429: "Over the partner's bulk rate (alerts per second); retry after `Retry-After`",
     }
 )
@@ -122,12 +128,18 @@ async def post_alert(request: Request, sender: Partner, services: ServicesDep) -
     "/batch",
     response_model=BatchResult,
     operation_id="postAlertBatch",
-    openapi_extra=contract.BATCH_BODY,
+    openapi_extra={**contract.BATCH_BODY, "parameters": [contract.IMPORT_ID_PARAM]},
     responses=_BATCH_ERRORS,
 )
-async def post_batch(request: Request, sender: Partner, services: ServicesDep) -> BatchResult:
+async def post_batch(
+    request: Request,
+    sender: Partner,
+    services: ServicesDep,
+) -> BatchResult:
     """Submit up to 10,000 alerts as a JSON array or NDJSON; answered per item."""
     settings = services.settings
+    _only_import_id(request)
+    listed = _import_id(request.query_params.get("import_id"))
     raw = await _body(request, BATCH_BYTES)
     now = datetime.now(UTC)
     # Parsed by the intake workers, like the checks below: never on this loop.
@@ -144,13 +156,43 @@ async def post_batch(request: Request, sender: Partner, services: ServicesDep) -
         )
     results: list[BatchItem | None] = [None] * batch.total
     # Validated and enriched by the intake workers, off this event loop.
-    outcomes = await services.intake.check(batch, sender, now)
+    outcomes = await services.intake.check(batch, sender, now, listed)
     pending = await _admit(services, sender, outcomes, results)
     await _publish(services, sender, pending, results)
     done = [r for r in results if r is not None]
     accepted = sum(1 for r in done if r.status == 202)
     log.info("batch of %d: %d accepted", len(done), accepted, extra={"sender": sender})
-    return BatchResult(accepted=accepted, rejected=len(done) - accepted, items=done)
+    return BatchResult(
+        accepted=accepted, rejected=len(done) - accepted, import_id=listed, items=done
+    )
+
+
+IMPORT_ID = re.compile(contract.IMPORT_ID_PATTERN)
+
+
+def _only_import_id(request: Request) -> None:
+    # A misspelt `import_id` would otherwise split one list into a list per batch, silently.
+    unknown = sorted(set(request.query_params) - {"import_id"})
+    if unknown:
+        raise InvalidQuery(
+            f"unknown query parameter {unknown[0]!r}: only import_id",
+            errors=[
+                {"field": name, "message": "unknown query parameter", "type": "query"}
+                for name in unknown
+            ],
+        )
+
+
+def _import_id(given: str | None) -> str:
+    if given is None:
+        return f"batch-{uuid.uuid4().hex[:16]}"
+    if IMPORT_ID.fullmatch(given) is None:
+        message = "1 to 64 letters, digits, '.', '_', ':' or '-', from a letter or digit"
+        raise InvalidQuery(
+            f"import_id: {message}",
+            errors=[{"field": "import_id", "message": message, "type": "query"}],
+        )
+    return given
 
 
 @router.get(

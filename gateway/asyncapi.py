@@ -19,6 +19,7 @@ MESSAGES: dict[str, tuple[type[BaseModel], str]] = {
     "auth": (sm.Auth, "Sign in (client, first message)"),
     "welcome": (sm.Welcome, "Signed in"),
     "alert": (sm.AlertEvent, "An alert event: backlog, then live"),
+    "digest": (sm.DigestEvent, "A shared list's progress, per partition of the bulk lane"),
     "replay_done": (sm.ReplayDone, "Backlog sent; live from here"),
     "ack": (sm.Ack, "Acknowledge an alert (client)"),
     "ack_accepted": (sm.AckAccepted, "Acknowledgement stored"),
@@ -108,6 +109,7 @@ def document(host: str = "localhost:8000", protocol: str = "ws") -> dict[str, An
         "operations": {
             "receiveAuth": _operation("receive", ["auth"], "Sign in", ["welcome"]),
             "sendAlertEvent": _operation("send", ["alert"], "Alert events", None),
+            "sendDigest": _operation("send", ["digest"], "Shared lists' digests", None),
             "sendReplayDone": _operation("send", ["replay_done"], "End of the backlog", None),
             "receiveAck": _operation("receive", ["ack"], "Acknowledge", ["ack_accepted", "error"]),
             "receivePing": _operation("receive", ["ping"], "Heartbeat", ["pong"]),

@@ -73,6 +73,22 @@ BATCH_BODY: dict[str, Any] = {
 }
 
 
+# The list a batch belongs to. Read by the route itself (gateway/alerts.py), and documented
+# here rather than as a typed parameter: an optional one would be described as "string or
+# null", and clients (and fuzzers) would read "null" as something to send.
+IMPORT_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}"
+IMPORT_ID_PARAM: dict[str, Any] = {
+    "name": "import_id",
+    "in": "query",
+    "required": False,
+    "description": (
+        "The shared list the batch belongs to: every batch of one list with the same id, so its"
+        " recipients see it as one digest. Without it the batch is a list of its own."
+    ),
+    "schema": {"type": "string", "pattern": f"^{IMPORT_ID_PATTERN}$", "maxLength": 64},
+}
+
+
 def install(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -135,10 +135,13 @@ class Backlog:
 
 def parse_entry(offset: int, value: bytes) -> Entry:
     doc = orjson.loads(value)
-    received = datetime.fromisoformat(doc["alert"]["received_at"]).timestamp()
     # The worker's JSON object never carries a cursor: append it instead of re-serializing
     # every event (this loop is the gateway's hot path during a bulk import).
     payload = b'%s,"cursor":%d}' % (value.rstrip()[:-1], offset)
+    if doc.get("type") == "digest":  # an import's progress: bulk, never ahead of an alert
+        at = datetime.fromisoformat(doc["at"]).timestamp()
+        return (offset, doc["event_id"], "digest", "bulk", at, payload)
+    received = datetime.fromisoformat(doc["alert"]["received_at"]).timestamp()
     return (
         offset,
         doc["event_id"],

@@ -73,7 +73,14 @@ def json_body(raw: bytes) -> Any:
         ) from None
 
 
-def accept(data: Any, sender: str, settings: Settings, now: datetime, lane: Lane) -> AlertRecord:
+def accept(
+    data: Any,
+    sender: str,
+    settings: Settings,
+    now: datetime,
+    lane: Lane,
+    import_id: str | None = None,
+) -> AlertRecord:
     """Raises InvalidAlert with one entry per bad field, or PayloadTooLarge for an alert the
     stream could not deliver; never anything else for bad input."""
     if not isinstance(data, dict):
@@ -119,6 +126,7 @@ def accept(data: Any, sender: str, settings: Settings, now: datetime, lane: Lane
         content_hash=content_hash(body),
         lane=lane,
         body=body,
+        import_id=import_id,
     )
     if body.kind != "scam_number":  # a scam number's fields are all short: never too large
         _check_deliverable_size(record.model_copy(update={"enrichment": enrichment}), settings)
@@ -139,12 +147,14 @@ def checked(record: AlertRecord) -> Checked:
     )
 
 
-def check_item(item: Any, sender: str, settings: Settings, now: datetime) -> Outcome:
+def check_item(
+    item: Any, sender: str, settings: Settings, now: datetime, import_id: str | None = None
+) -> Outcome:
     """One batch item: the lane its urgency asks for, then what a single post is checked for."""
     urgent = isinstance(item, dict) and item.get("urgency") == "immediate"
     lane: Lane = "urgent" if urgent else "bulk"
     try:
-        record = accept(item, sender, settings, now, lane)
+        record = accept(item, sender, settings, now, lane, import_id)
     except (InvalidAlert, PayloadTooLarge) as exc:
         return Refused.of(exc)
     return checked(record)

@@ -117,10 +117,13 @@ def split_body(
     return _parse(raw, array, sender, _worker_settings(), now, limit, chunk_items)
 
 
-def check_chunk(chunk: bytes, sender: str, now: datetime) -> list[Outcome]:
+def check_chunk(
+    chunk: bytes, sender: str, now: datetime, import_id: str | None = None
+) -> list[Outcome]:
     """A worker's second task: each item of a chunk that `split_body` wrote, in order."""
     settings = _worker_settings()
-    return [check_item(item, sender, settings, now) for item in batch_body.items_of(chunk)]
+    items = batch_body.items_of(chunk)
+    return [check_item(item, sender, settings, now, import_id) for item in items]
 
 
 def _worker_settings() -> Settings:
@@ -227,15 +230,20 @@ class IntakePool:
             return _parse(raw, array, sender, self.settings, now, limit, CHUNK_ITEMS)
         return split
 
-    async def check(self, batch: Split, sender: str, now: datetime) -> list[Outcome]:
+    async def check(
+        self, batch: Split, sender: str, now: datetime, import_id: str | None = None
+    ) -> list[Outcome]:
         """Each item's outcome, in order; the chunks run on the workers side by side."""
-        done = await asyncio.gather(*(self._check(c, sender, now) for c in batch.chunks))
+        checks = (self._check(c, sender, now, import_id) for c in batch.chunks)
+        done = await asyncio.gather(*checks)
         rest = (outcome for chunk in done for outcome in chunk)
         decided = batch.decided
         return [decided[i] if i in decided else next(rest) for i in range(batch.total)]
 
-    async def _check(self, chunk: bytes, sender: str, now: datetime) -> list[Outcome]:
-        outcomes = await self._on_workers(check_chunk, chunk, sender, now)
+    async def _check(
+        self, chunk: bytes, sender: str, now: datetime, import_id: str | None
+    ) -> list[Outcome]:
+        outcomes = await self._on_workers(check_chunk, chunk, sender, now, import_id)
         if outcomes is None:
             return [_UNAVAILABLE] * batch_body.size_of(chunk)
         return outcomes

@@ -26,8 +26,12 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 
 from hotline.models import ConsoleEvent
+from hotline.models import DigestEvent as DigestEvent
 
 AlertEvent = ConsoleEvent
+# DigestEvent: a list import's progress for this agency, from one partition of the bulk lane;
+# the console adds up an import's partitions (`sender` + `import_id`). Written by the worker
+# like an alert event; only the import's hits come as alert events.
 
 
 class _Message(BaseModel):
@@ -169,6 +173,7 @@ CLOSE_CODES: dict[Close, CloseDoc] = {
 SERVER_MESSAGES: tuple[type[BaseModel], ...] = (
     Welcome,
     AlertEvent,
+    DigestEvent,
     ReplayDone,
     AckAccepted,
     Pong,

@@ -402,6 +402,9 @@ class AlertRecord(_Strict):
     body: WantedPersonAlert | FraudPatternAlert | ScamNumberAlert = Field(discriminator="kind")
     case_id: str | None = None
     enrichment: Enrichment | None = None
+    # The shared list a bulk alert came in with (POST /v1/alerts/batch?import_id=): its
+    # recipients see the list as one digest, and only its hits as events (streams/digests.py).
+    import_id: str | None = None
 
 
 class Report(_Strict):
@@ -495,6 +498,27 @@ class ConsoleEvent(_Strict):
     receipts: list[Receipt] = Field(default_factory=list)  # status events for the sender
     by: str | None = None  # the acknowledging agency, for 'acknowledged'
     reason: str | None = None  # for 'rejected'
+    cursor: int | None = None
+
+
+# An import's progress as one recipient sees it, from one partition of the bulk lane: the
+# console adds the partitions up. Cumulative, so a record re-sent after a crash changes
+# nothing; `event_id` names the count it carries, so the gateway shows each count once.
+class DigestEvent(_Strict):
+    type: Literal["digest"] = "digest"
+    event: Literal["digest"] = "digest"
+    event_id: str
+    import_id: str
+    sender: str
+    partition: int
+    at: AwareDatetime
+    first_at: AwareDatetime
+    last_at: AwareDatetime
+    numbers: int  # alerts of the import routed to this recipient, so far
+    new: int  # nothing the recipient could see named it before
+    known: int  # the same sender had shared it with the recipient before
+    hits: int  # a case the recipient reported or another agency shared: delivered one by one
+    done: bool  # nothing came in for DIGEST_IDLE_S; more may still come and reopen it
     cursor: int | None = None
 
 

@@ -164,9 +164,9 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
                 failed = guard_of(source).failed(source, _offset(), value, exc, reject=True)
             await send_all(failed, urgent=urgent)
 
-    async def timed_step(work: Callable[[datetime], list[Out]]) -> None:
-        async with turn.urgent():
-            await send_all(work(datetime.now(UTC)), urgent=True)
+    async def timed_step(work: Callable[[datetime], list[Out]], *, bulk: bool = False) -> None:
+        async with turn.bulk() if bulk else turn.urgent():
+            await send_all(work(datetime.now(UTC)), urgent=not bulk)
 
     async def send_all(
         outs: list[Out], *, deferred: list[Awaitable[Any]] | None = None, urgent: bool = False
@@ -443,6 +443,10 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
             for p in owned(lane):
                 await timed_step(partial(in_partition, p, processor.escalate_due, st))
                 await timed_step(partial(in_partition, p, processor.expire_parked, st))
+                if lane == "bulk":
+                    # Bulk work: in its turn after any urgent step, through Faust's producer.
+                    digests_due = partial(in_partition, p, processor.digests_due, st)
+                    await timed_step(digests_due, bulk=True)
                 with partition.of(p):
                     for agency, n in processor.unacknowledged(st).items():
                         counts[agency] = counts.get(agency, 0) + n

@@ -36,7 +36,7 @@ from hotline.models import (
 )
 from hotline.settings import Settings
 from hotline.topics import topics
-from streams import cases, dedupe, route
+from streams import cases, dedupe, digests, partition, route
 from streams.enrich import enrich
 
 Table = MutableMapping[str, str]  # JSON text, see streams/cases.py
@@ -62,11 +62,13 @@ class State:
     # referenced alert_id -> [[follow-up AlertRecord JSON, ISO time parked], ...]: follow-ups
     # that reached the stream before the alert they reference (another lane, a lag).
     parked: Table = field(default_factory=dict)
+    # "sender|import_id|agency|partition" -> an import's count for a recipient (streams/digests)
+    digests: Table = field(default_factory=dict)
 
     def tables(self) -> list[Table]:
         c = self.cases
         index = [] if c is None else [c.cases, c.fingerprints, c.persons, c.links]
-        return [self.alerts, *index, self.escalations, self.parked]
+        return [self.alerts, *index, self.escalations, self.parked, self.digests]
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +189,10 @@ class Processor:
         """Stores the alert's state and tells each recipient (and an urgent alert's sender)."""
         record, body, case, targets = p.record, p.record.body, m.case, p.targets
         outs: list[Out] = []
+        # Delivered before: a second answer to the same match (a bulk worker that died after
+        # asking, and the one that took over asked again). Its events repeat with the same
+        # ids, which consoles drop; its counts must not repeat.
+        again = record.alert_id in st.alerts
         if p.ref is not None:
             ref_status = "cancelled" if body.msg_type == "cancel" else "updated"
             ref = p.ref.model_copy(update={"status": ref_status, "updated_at": now})
@@ -211,10 +217,19 @@ class Processor:
             updated_at=now,
         )
         self._store(st, state)
+        # A shared list's alert is counted in its recipients' digests; only a hit is an event.
+        listed = record.import_id if record.lane == "bulk" and body.msg_type == "alert" else None
         for agency in targets:
             agency_event = ntk.event_name(agency, case, record.alert_id, body.msg_type)
-            outs += self._event(agency, agency_event, state, now)
             _deliveries(agency, body.kind, agency_event).inc()
+            if listed is not None:
+                what = digests.reach(agency_event)
+                if not again:
+                    where = partition.current() or 0
+                    digests.count(st.digests, listed, record.sender, agency, where, what, now)
+                if what != "hit":
+                    continue
+            outs += self._event(agency, agency_event, state, now)
             if (
                 body.urgency == "immediate"
                 and agency_event != "cancelled"
@@ -380,6 +395,13 @@ class Processor:
             metrics.ESCALATIONS.labels(agency).inc()
             log.info("alert escalated", extra={"alert_id": alert_id, "recipient": agency})
         return outs
+
+    def digests_due(self, st: State, now: datetime) -> list[Out]:
+        """The imports' digests due to their recipients (see streams/digests.py)."""
+        return [
+            Out(self.topics.deliveries(agency), ev.import_id.encode(), dumps(ev))
+            for agency, ev in digests.due(st.digests, now)
+        ]
 
     def unacknowledged(self, st: State) -> dict[str, int]:
         """Immediate alerts delivered and not yet acknowledged, per recipient."""

@@ -23,6 +23,7 @@ import {
   renderSentDetail,
   renderSentRow,
 } from "./render.js";
+import { renderDigests } from "./digests.js";
 import { lookUp, lookupQueries, renderMatchDetail, renderRegistry } from "./lookup.js";
 import { HotlineSocket, consoleUrl } from "./socket.js";
 import { beep, unlock as unlockAudio } from "./sound.js";
@@ -401,6 +402,8 @@ function onMessage(msg) {
       return onWelcome(msg);
     case "alert":
       return onEvent(msg);
+    case "digest":
+      return onDigest(msg);
     case "replay_done":
       return onReplayDone(msg);
     case "ack_accepted": {
@@ -454,6 +457,17 @@ function onReplayDone(msg) {
   announce(t("announce.caughtUp", { n }), false);
   if (store.unseenUrgentCount()) alarm("urgent");
   updateTitle();
+}
+
+// A shared list's counts: at most a few a second however large the list, redrawn in place.
+function onDigest(msg) {
+  if (!store.applyDigest(msg)) return;
+  saveSessionSoon();
+  showDigests();
+}
+
+function showDigests() {
+  renderDigests($("digests"), store);
 }
 
 function onEvent(ev) {
@@ -644,6 +658,7 @@ function resetData() {
   replaying = false;
   registry = null;
   showRegistry();
+  showDigests();
   closeDetail();
   showAgency();
   updateTitle();
@@ -717,6 +732,8 @@ function restore() {
       const res = store.apply(ev);
       if (res) addOrTouch(res);
     }
+    for (const d of Array.isArray(snap.digests) ? snap.digests : []) store.applyDigest(d);
+    showDigests();
     store.cursor = typeof snap.cursor === "number" ? snap.cursor : store.cursor;
   } else {
     store.cursor = typeof session.cursor === "number" ? session.cursor : null;

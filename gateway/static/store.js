@@ -2,6 +2,7 @@
 // No DOM here. `apply(event)` returns what changed so the caller can render just that.
 
 const LOG_MAX = 1500; // most recent events kept for the reload snapshot
+const DIGESTS_MAX = 50; // shared lists kept (the most recent first)
 
 export function caseKeyOf(ev) {
   const id = ev.case_id ?? ev.case?.case_id ?? ev.alert?.case_id;
@@ -19,6 +20,12 @@ export function normalizeText(s) {
 
 export function digitsOf(s) {
   return String(s).replace(/\D+/g, "");
+}
+
+function lastAt(digest) {
+  let at = 0;
+  for (const p of digest.parts.values()) at = Math.max(at, Date.parse(p.last_at) || 0);
+  return at;
 }
 
 function newer(current, next) {
@@ -66,6 +73,7 @@ export class Store {
     this.acks = new Map(); // alert id -> {at, by}   our own acknowledgements
     this.pendingAcks = new Map(); // alert id -> time the ack was sent
     this.log = []; // recent events, for the reload snapshot
+    this.digests = new Map(); // "sender|import_id" -> {key, importId, sender, parts: partition -> digest}
     this.seq = 0;
   }
 
@@ -268,7 +276,48 @@ export class Store {
     return n;
   }
 
+  /**
+   * One partition's count of a shared list (a `digest` message). Counts only grow while a
+   * list comes in, so an older or repeated message (a replay) changes nothing. Returns the
+   * list's digest, or null for a malformed message.
+   */
+  applyDigest(msg) {
+    if (!msg || typeof msg !== "object" || !msg.import_id || !msg.sender) return null;
+    if (!Number.isInteger(msg.partition) || !Number.isInteger(msg.numbers)) return null;
+    this.noteCursor(msg.cursor);
+    const key = `${msg.sender}|${msg.import_id}`;
+    let d = this.digests.get(key);
+    if (!d) {
+      d = { key, importId: msg.import_id, sender: msg.sender, parts: new Map() };
+      this.digests.set(key, d);
+      if (this.digests.size > DIGESTS_MAX) {
+        const oldest = [...this.digests.values()].sort((a, b) => lastAt(a) - lastAt(b))[0];
+        this.digests.delete(oldest.key);
+      }
+    }
+    const prev = d.parts.get(msg.partition);
+    const stale = prev && (prev.numbers > msg.numbers || (prev.numbers === msg.numbers && (prev.done || !msg.done)));
+    if (!stale) d.parts.set(msg.partition, msg);
+    return d;
+  }
+
+  /** A shared list's totals over its partitions. */
+  digestTotals(d) {
+    const total = { numbers: 0, new: 0, known: 0, hits: 0, done: true, lastAt: lastAt(d) };
+    for (const p of d.parts.values()) {
+      for (const k of ["numbers", "new", "known", "hits"]) total[k] += p[k] || 0;
+      total.done = total.done && Boolean(p.done);
+    }
+    return total;
+  }
+
+  /** The shared lists, the latest first. */
+  digestList() {
+    return [...this.digests.values()].sort((a, b) => lastAt(b) - lastAt(a));
+  }
+
   snapshot() {
-    return { agency: this.agency, cursor: this.cursor, events: this.log.slice(-LOG_MAX) };
+    const digests = [...this.digests.values()].flatMap((d) => [...d.parts.values()]);
+    return { agency: this.agency, cursor: this.cursor, events: this.log.slice(-LOG_MAX), digests };
   }
 }

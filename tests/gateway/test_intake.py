@@ -92,6 +92,7 @@ class Written:
 
     def __init__(self) -> None:
         self.records: list[tuple[str, bytes]] = []
+        self.values: list[bytes] = []
         self.partitions: list[int | None] = []  # as the caller named them
 
     async def __call__(
@@ -102,6 +103,7 @@ class Written:
         partitions: Sequence[int] | None = None,
     ) -> list[KafkaUnavailable | None]:
         self.records.extend((topic, key) for key, _ in records)
+        self.values.extend(value for _, value in records)
         self.partitions.extend(partitions if partitions is not None else [None] * len(records))
         return [None] * len(records)
 

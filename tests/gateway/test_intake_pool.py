@@ -43,10 +43,10 @@ def app() -> Iterator[Any]:
     app.state.services.intake.close()
 
 
-def post_batch(app: Any, items: list[Any]) -> httpx.Response:
+def post_batch(app: Any, items: list[Any], **params: str) -> httpx.Response:
     client = TestClient(app, raise_server_exceptions=False)
     # The stdlib's encoder, as a partner's might: orjson will not encode 600 levels.
-    return client.post("/v1/alerts/batch", content=json.dumps(items), headers=AUTH)
+    return client.post("/v1/alerts/batch", content=json.dumps(items), headers=AUTH, params=params)
 
 
 def routed(hub: Hub, monkeypatch: pytest.MonkeyPatch, *states: AlertState) -> None:
@@ -418,3 +418,36 @@ def test_workers_end_when_the_gateway_is_killed_outright(tmp_path: Any) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(f"intake workers {workers} outlived their gateway")
+
+
+# --- the list a batch belongs to ----------------------------------------------------------------
+
+
+def test_a_batch_names_its_list_on_every_record_it_writes(app: Any) -> None:
+    written = app.state.services.publisher.send_many
+    r = post_batch(app, [scam("HN-L-1"), scam("HN-L-2")], import_id="HN-list:2026-12.v1")
+    assert r.status_code == 200 and r.json()["import_id"] == "HN-list:2026-12.v1"
+    assert [orjson.loads(v)["import_id"] for v in written.values] == ["HN-list:2026-12.v1"] * 2
+    # Without one the batch is a list of its own, under a name it is told.
+    r1, r2 = post_batch(app, [scam("HN-L-3")]), post_batch(app, [scam("HN-L-4")])
+    own = r1.json()["import_id"], r2.json()["import_id"]
+    assert own[0] != own[1] and all(i.startswith("batch-") for i in own)
+    assert [orjson.loads(v)["import_id"] for v in written.values[2:]] == list(own)
+
+
+def test_a_misspelt_list_parameter_is_a_422_not_a_list_per_batch(app: Any) -> None:
+    r = post_batch(app, [scam("HN-L-TYPO")], importid="HN-list-1")
+    assert r.status_code == 422, r.text
+    assert [e["field"] for e in r.json()["errors"]] == ["importid"]
+    assert app.state.services.publisher.send_many.records == []
+
+
+@pytest.mark.parametrize("bad", ["", "-starts-with-a-dash", "has space", "x" * 65, "список"])
+def test_an_unreadable_list_name_is_a_422_naming_it_and_nothing_is_written(
+    app: Any, bad: str
+) -> None:
+    r = post_batch(app, [scam("HN-L-BAD")], import_id=bad)
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/json")
+    assert [e["field"] for e in r.json()["errors"]] == ["import_id"]
+    assert app.state.services.publisher.send_many.records == []

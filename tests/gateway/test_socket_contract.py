@@ -32,6 +32,7 @@ MESSAGE_NAMES = {
     "auth",
     "welcome",
     "alert",
+    "digest",
     "replay_done",
     "ack",
     "ack_accepted",
@@ -92,6 +93,9 @@ def test_the_document_names_every_message_and_close_code(document: dict[str, Any
     # The alert event is the stream's own model, not a copy.
     assert document["components"]["messages"]["alert"]["payload"] == {
         "$ref": "#/components/schemas/ConsoleEvent"
+    }
+    assert document["components"]["messages"]["digest"]["payload"] == {
+        "$ref": "#/components/schemas/DigestEvent"
     }
     sent = {
         m["$ref"].rsplit("/", 1)[1]

@@ -1,0 +1,190 @@
+"""A shared list as its recipients see it: a digest per import, hits one by one (no broker)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+from hypothesis import given
+from hypothesis import strategies as st_
+
+from hotline.models import AlertRecord, DigestEvent
+from hotline.settings import Settings
+from streams import digests
+from streams.cases import CaseTables
+from streams.process import Out, Prepared, Processor, State
+from tests.streams.test_process import events, record, scam
+
+NOW = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
+
+
+def state() -> State:
+    return State(alerts={}, cases=CaseTables({}, {}, {}, {}), escalations={})
+
+
+def listed(
+    sender: str, ref: str, number: str, import_id: str = "IMP-1", **over: Any
+) -> AlertRecord:
+    rec = record(sender, scam(ref, number, **over), lane="bulk")
+    return rec.model_copy(update={"import_id": import_id})
+
+
+def digests_of(outs: list[Out]) -> dict[str, DigestEvent]:
+    out = {}
+    for o in outs:
+        doc = orjson.loads(o.value)
+        assert doc["type"] == "digest"
+        out[o.topic.rsplit(".", 1)[1]] = DigestEvent.model_validate_json(o.value)
+    return out
+
+
+def test_a_list_reaches_each_recipient_as_one_digest_not_an_event_per_number() -> None:
+    proc, st = Processor(Settings()), state()
+    outs: list[Out] = []
+    for i in range(5):
+        outs += proc.submission(listed("vn-hanoi", f"L{i}", f"0912 345 67{i}"), st, NOW)
+    assert events(outs) == []  # no per-number event, to the recipients or the sender
+    sent = digests_of(proc.digests_due(st, NOW))
+    assert set(sent) == {"cn-beijing", "ru-moscow"}
+    d = sent["cn-beijing"]
+    assert (d.sender, d.import_id, d.numbers, d.new, d.known, d.hits, d.done) == (
+        "vn-hanoi",
+        "IMP-1",
+        5,
+        5,
+        0,
+        0,
+        False,
+    )
+    # each alert is still delivered: its state names every recipient
+    assert all(orjson.loads(v)["status"] == "delivered" for v in st.alerts.values())
+
+
+def test_a_number_another_agency_shared_is_a_hit_delivered_on_its_own() -> None:
+    proc, st = Processor(Settings()), state()
+    # Beijing reported the number to Hanoi alone; Moscow never saw that report.
+    proc.submission(
+        record("cn-beijing", scam("B1", "+84 912 345 670", recipients=["vn-hanoi"])), st, NOW
+    )
+    outs = proc.submission(listed("vn-hanoi", "L0", "0912 345 670"), st, NOW)
+    outs += proc.submission(listed("vn-hanoi", "L1", "0912 345 671"), st, NOW)
+    assert [(a, e) for a, e, _ in events(outs)] == [("cn-beijing", "corroborated")]
+    sent = digests_of(proc.digests_due(st, NOW))
+    beijing, moscow = sent["cn-beijing"], sent["ru-moscow"]
+    assert (beijing.numbers, beijing.new, beijing.hits) == (2, 1, 1)
+    # what Moscow may not see makes no hit: the number is new to it
+    assert (moscow.numbers, moscow.new, moscow.hits) == (2, 2, 0)
+
+
+def test_a_list_shared_again_is_already_known() -> None:
+    proc, st = Processor(Settings()), state()
+    proc.submission(listed("vn-hanoi", "W1-0", "0912 345 670", "week-1"), st, NOW)
+    proc.digests_due(st, NOW)
+    outs = proc.submission(listed("vn-hanoi", "W2-0", "0912 345 670", "week-2"), st, NOW)
+    assert events(outs) == []
+    sent = {(k, d.import_id): d for k, d in digests_of(proc.digests_due(st, NOW)).items()}
+    d = sent["cn-beijing", "week-2"]
+    assert (d.numbers, d.new, d.known, d.hits) == (1, 0, 1, 0)
+
+
+def test_a_redelivered_alert_is_counted_once() -> None:
+    proc, st = Processor(Settings()), state()
+    rec = listed("vn-hanoi", "L0", "0912 345 670")
+    proc.submission(rec, st, NOW)
+    proc.submission(rec, st, NOW + timedelta(seconds=1))  # read again after a crash
+    assert digests_of(proc.digests_due(st, NOW))["cn-beijing"].numbers == 1
+
+
+def test_a_match_answered_twice_is_counted_once_and_shows_no_more() -> None:
+    """A bulk worker that died after asking for a match, and the one that took its partition
+    over asked again: both answers come back, and the alert is delivered twice."""
+    proc, st = Processor(Settings()), state()
+    assert st.cases is not None
+    proc.submission(
+        record("cn-beijing", scam("B1", "+84 912 345 670", recipients=["vn-hanoi"])), st, NOW
+    )
+    rec = listed("vn-hanoi", "L0", "0912 345 670")
+    first, second = proc.admit(rec, st, NOW), proc.admit(rec, st, NOW)  # before either answer
+    assert isinstance(first, Prepared) and isinstance(second, Prepared)
+    outs = proc.deliver(first, proc.match(first, st.cases, NOW), st, NOW)
+    outs += proc.deliver(second, proc.match(second, st.cases, NOW), st, NOW)
+    hits = events(outs)
+    assert {(a, e) for a, e, _ in hits} == {("cn-beijing", "corroborated")}
+    assert len({o.key for o in outs if o.topic.endswith("cn-beijing")}) == 1  # the same event
+    sent = digests_of(proc.digests_due(st, NOW))
+    assert (sent["cn-beijing"].numbers, sent["cn-beijing"].hits) == (1, 1)
+    assert (sent["ru-moscow"].numbers, sent["ru-moscow"].new) == (1, 1)
+
+
+def test_bulk_without_an_import_and_urgent_alerts_keep_their_events() -> None:
+    proc, st = Processor(Settings()), state()
+    outs = proc.submission(record("vn-hanoi", scam("B0", "0912 345 670"), lane="bulk"), st, NOW)
+    outs += proc.submission(record("vn-hanoi", scam("U0", "0912 345 671")), st, NOW)
+    assert sorted(a for a, e, _ in events(outs) if e == "new") == [
+        "cn-beijing",
+        "cn-beijing",
+        "ru-moscow",
+        "ru-moscow",
+    ]
+    assert proc.digests_due(st, NOW) == []
+
+
+def test_a_digest_goes_out_at_once_then_at_most_every_few_seconds_then_as_done() -> None:
+    table: dict[str, str] = {}
+    t0 = NOW
+
+    def due(at: datetime) -> list[DigestEvent]:
+        return [ev for agency, ev in digests.due(table, at) if agency == "cn-beijing"]
+
+    digests.count(table, "IMP-1", "vn-hanoi", "cn-beijing", 0, "new", t0)
+    [first] = due(t0)
+    assert (first.numbers, first.done) == (1, False)
+    digests.count(table, "IMP-1", "vn-hanoi", "cn-beijing", 0, "hit", t0 + timedelta(seconds=1))
+    assert due(t0 + timedelta(seconds=2)) == []  # grown, but the last went out just now
+    [second] = due(t0 + digests.DIGEST_EVERY)
+    assert (second.numbers, second.hits, second.done) == (2, 1, False)
+    assert due(t0 + digests.DIGEST_EVERY + timedelta(seconds=1)) == []  # nothing new, not idle
+    last = t0 + timedelta(seconds=1)
+    [done] = due(last + digests.DIGEST_IDLE)
+    assert (done.numbers, done.done) == (2, True)
+    assert due(last + digests.DIGEST_IDLE * 2) == []
+    # the same count is named the same way whenever it is sent (a replay shows it once)
+    assert done.event_id != second.event_id
+    assert digests.Count.loads(next(iter(table.values()))).event(NOW).event_id == done.event_id
+    # a done list's entry goes once it is a day old
+    digests.due(table, last + digests.DIGEST_KEEP)
+    assert table == {}
+
+
+@given(
+    st_.lists(
+        st_.tuples(
+            st_.sampled_from(["new", "known", "hit"]),
+            st_.integers(0, 3),
+            st_.integers(0, 20),
+        ),
+        max_size=60,
+    )
+)
+def test_the_last_digests_add_up_to_what_was_counted(
+    items: list[tuple[digests.Reach, int, int]],
+) -> None:
+    table: dict[str, str] = {}
+    last: dict[int, DigestEvent] = {}
+    at = NOW
+    for what, p, gap in items:
+        at += timedelta(seconds=gap)
+        digests.count(table, "IMP-1", "vn-hanoi", "cn-beijing", p, what, at)
+        for _, ev in digests.due(table, at):
+            last[ev.partition] = ev
+    for _, ev in digests.due(table, at + digests.DIGEST_IDLE):
+        last[ev.partition] = ev
+    assert all(ev.done for ev in last.values())
+    total = {k: sum(getattr(ev, k) for ev in last.values()) for k in ("new", "known", "hits")}
+    assert total == {
+        "new": sum(1 for w, _, _ in items if w == "new"),
+        "known": sum(1 for w, _, _ in items if w == "known"),
+        "hits": sum(1 for w, _, _ in items if w == "hit"),
+    }
+    assert sum(ev.numbers for ev in last.values()) == len(items)
