@@ -37,6 +37,13 @@ def _file_tag(path: Path) -> str:
     return h.hexdigest()[:10]
 
 
+def list_name(path: Path, tag: str) -> str:
+    """The import's id (what recipients see the list as): the file's name, readable in an
+    import id, and its content tag, so the same file sent again is the same list."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", path.name.split(".")[0]).strip("-._")[:40]
+    return f"{stem}-{tag}" if stem else f"list-{tag}"
+
+
 def scam_alert(number: str, ref: str, row: dict[str, Any]) -> dict[str, Any]:
     subject: dict[str, Any] = {"number": number, "scam_type": row.get("scam_type") or "other"}
     for field in ("first_seen", "last_seen"):
@@ -56,10 +63,10 @@ def scam_alert(number: str, ref: str, row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def read_alerts(path: Path) -> Iterator[dict[str, Any]]:
+def read_alerts(path: Path, file_tag: str | None = None) -> Iterator[dict[str, Any]]:
     """The file's alerts, in order; CommandError (DATA_ERROR) naming the line that cannot be
     read."""
-    tag = f"IMP-{_file_tag(path)}"
+    tag = f"IMP-{file_tag or _file_tag(path)}"
     if path.suffix.lower() == ".csv":
         yield from _read_csv(path, tag)
         return
@@ -166,13 +173,21 @@ def retrying(
 
 
 def post_batch(
-    client: httpx.Client, key: str, chunk: list[dict[str, Any]], retry: Retrying
+    client: httpx.Client,
+    key: str,
+    chunk: list[dict[str, Any]],
+    retry: Retrying,
+    import_id: str | None = None,
 ) -> dict[str, Any]:
     body = b"\n".join(orjson.dumps(a) for a in chunk)
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/x-ndjson"}
+    # Every batch of a file names the same import: recipients see one list, not one per batch.
+    params = {"import_id": import_id} if import_id else None
 
     def send() -> httpx.Response:
-        return raise_for_retry_later(client.post("/v1/alerts/batch", content=body, headers=headers))
+        return raise_for_retry_later(
+            client.post("/v1/alerts/batch", content=body, headers=headers, params=params)
+        )
 
     try:
         r = retry(send)
@@ -215,7 +230,9 @@ def run_import(
     total = count_alerts(path)
     accepted = rejected = 0
     shown = 0
-    alerts = read_alerts(path)
+    tag = _file_tag(path)
+    import_id = list_name(path, tag)
+    alerts = read_alerts(path, tag)
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -230,7 +247,7 @@ def run_import(
         task = progress.add_task(f"Importing {path.name}", total=total, rate=0.0)
         offset = 0
         while chunk := list(islice(alerts, batch)):
-            result = post_batch(client, key, chunk, retry)
+            result = post_batch(client, key, chunk, retry, import_id)
             accepted += result["accepted"]
             rejected += result["rejected"]
             for item in result["items"]:
@@ -243,5 +260,5 @@ def run_import(
             progress.update(
                 task, advance=len(chunk), rate=offset / max(time.monotonic() - started, 1e-6)
             )
-    print(f"{accepted} accepted, {rejected} rejected")
+    print(f"{accepted} accepted, {rejected} rejected (list {import_id})")
     return ExitCode.OK if rejected == 0 else ExitCode.REJECTED

@@ -4,6 +4,7 @@ import asyncio
 import json
 import random
 from collections import Counter
+from typing import Any
 
 import httpx
 import phonenumbers
@@ -11,6 +12,7 @@ import pytest
 
 from hotline.demo.traffic import (
     DEMO_FILE,
+    DEMO_LIST_SIZE,
     capacity,
     generate,
     international,
@@ -267,6 +269,7 @@ class FakeGateway:
         self, *, busy_first: int = 0, retry_after: str = "0", stop_after: int | None = None
     ) -> None:
         self.posts: list[tuple[str, dict[str, object]]] = []
+        self.lists: list[tuple[str, httpx.QueryParams, list[dict[str, Any]]]] = []
         self.busy_first = busy_first
         self.retry_after = retry_after
         self.stop_after = stop_after
@@ -277,6 +280,16 @@ class FakeGateway:
         if request.url.path == "/readyz":
             self.readyz += 1
             return httpx.Response(503 if self.readyz == 1 else 200)
+        if request.url.path == "/v1/alerts/batch":
+            items = json.loads(request.content)
+            self.lists.append((request.headers["authorization"], request.url.params, items))
+            body = {
+                "accepted": len(items),
+                "rejected": 0,
+                "import_id": request.url.params["import_id"],
+                "items": [{"index": i, "status": 202} for i in range(len(items))],
+            }
+            return httpx.Response(200, json=body)
         assert request.method == "POST" and request.url.path == "/v1/alerts"
         if self.busy_first:
             self.busy_first -= 1
@@ -300,10 +313,12 @@ async def test_run_demo_posts_the_file_in_order_with_each_senders_key() -> None:
             BASE, client=client, loop_forever=False, pause=0, log=logged.append
         )
     demo = load_demo()
-    assert accepted == len(demo)
+    assert accepted == len(demo) + DEMO_LIST_SIZE
     assert gateway.posts == [(f"Bearer demo-partner-{s}", b) for s, b in demo]
     assert gateway.readyz >= 2  # waited for readiness first
-    assert len(logged) == 1 + len(demo)  # "waiting for …readyz", then one line per alert
+    # "waiting for …readyz", then one line per alert, then one for the list
+    assert len(logged) == 1 + len(demo) + 1
+    assert "60 accepted, 0 rejected" in logged[-1]
     first_sender, first_body = demo[0]
     assert any(
         line.startswith(f"{first_sender} → {first_body['kind']} {first_body['source_ref']} 202")
@@ -320,7 +335,7 @@ async def test_run_demo_honours_an_http_date_retry_after() -> None:
             run_demo(BASE, client=client, loop_forever=False, pause=0, log=logged.append),
             timeout=5,
         )
-    assert accepted == len(load_demo())
+    assert accepted == len(load_demo()) + DEMO_LIST_SIZE
     assert "(after 3 retries)" in logged[1]
 
 
@@ -340,7 +355,7 @@ async def test_run_demo_then_generates_until_stopped() -> None:
             ),
             timeout=10,
         )
-    assert accepted == len(gateway.posts) == len(demo) + 5
+    assert accepted == len(gateway.posts) + DEMO_LIST_SIZE == len(demo) + 5 + DEMO_LIST_SIZE
     generated = gateway.posts[len(demo) :]
     for auth, body in generated:
         alert = parse_alert(body)
@@ -362,3 +377,23 @@ async def test_run_demo_gives_up_waiting_for_readiness() -> None:
     async with httpx.AsyncClient(transport=never) as client:
         with pytest.raises(TimeoutError):
             await run_demo(BASE, client=client, ready_timeout=0.2, log=lambda _: None)
+
+
+async def test_run_demo_shares_one_list_with_hits_on_what_the_file_reported() -> None:
+    gateway = FakeGateway()
+    async with client_for(gateway) as client:
+        await run_demo(BASE, client=client, loop_forever=False, pause=0, log=lambda _: None)
+    ((auth, params, items),) = gateway.lists
+    assert auth == "Bearer demo-partner-ru-moscow"
+    assert params["import_id"].startswith("MSK-LIST-") and len(items) == DEMO_LIST_SIZE
+    alerts = [parse_alert(b) for b in items]
+    assert all(a.kind == "scam_number" and a.msg_type == "alert" for a in alerts)
+    numbers = [e164(b["subject"]["number"], "ru-moscow") for b in items]
+    assert len(set(numbers)) == len(numbers)
+    reported = {
+        e164(b["subject"]["number"], s)
+        for s, b in load_demo()
+        if b.get("kind") == "scam_number" and s != "ru-moscow"
+    }
+    assert len(reported & set(numbers)) == 2  # the list's hits
+    assert len({b["source_ref"] for b in items}) == len(items)

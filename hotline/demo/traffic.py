@@ -4,7 +4,8 @@ both against a running gateway so a live demo has something to show.
     load_demo()      the demo file as (sender, body) pairs, in file order
     generate()       endless-ish fresh alerts in the same style (~70 % scam numbers)
     scam_numbers()   many distinct valid national-format numbers, fast (bulk benchmarks)
-    run_demo()       POST the file, then generated traffic, to {base_url}/v1/alerts
+    demo_list()      a shared list of scam numbers, two of them already reported in the file
+    run_demo()       POST the file, the list (one batch), then generated traffic
 """
 
 from __future__ import annotations
@@ -409,6 +410,35 @@ def generate(
         yield sender, body
 
 
+# Numbers the demo file already reported (Hanoi and Beijing the first, Beijing the second),
+# written the way a Moscow list would: the list's hits on the consoles.
+_LIST_HITS = ("+84 965 000 123", "+86 139 0000 2471")
+DEMO_LIST_SIZE = 60
+
+
+def demo_list(run_id: str) -> tuple[str, str, list[Body]]:
+    """(sender, import id, items): Moscow shares a list of scam numbers, as a partner's
+    system would post a telecom list, so the consoles show it as one digest and its hits."""
+    numbers = list(scam_numbers(random.Random(7), DEMO_LIST_SIZE - len(_LIST_HITS), "RU"))  # noqa: S311 (fictional numbers)
+    numbers[10:10] = [_LIST_HITS[0]]
+    numbers[40:40] = [_LIST_HITS[1]]
+    items = [
+        {
+            "source_ref": f"MSK-LIST-{run_id}-{i:03d}",
+            "kind": "scam_number",
+            "msg_type": "alert",
+            "severity": "minor",
+            "urgency": "future",
+            "tlp": "green",
+            "language": "ru",
+            "title": "Номер из списка жалоб абонентов",
+            "subject": {"number": number, "scam_type": "impersonation"},
+        }
+        for i, number in enumerate(numbers)
+    ]
+    return "ru-moscow", f"MSK-LIST-{run_id}", items
+
+
 # --- playing it against a gateway -------------------------------------------------------------
 
 _MAX_ATTEMPTS = 8
@@ -502,6 +532,48 @@ async def _post(
     return resp.is_success
 
 
+async def _post_list(
+    http: httpx.AsyncClient,
+    base: str,
+    run_id: str,
+    stop: asyncio.Event,
+    log: Callable[[str], None],
+) -> int:
+    """The demo list as one batch; how many of its items were accepted."""
+    sender, import_id, items = demo_list(run_id)
+    headers = {"Authorization": f"Bearer {DEMO_PARTNER_PREFIX}{sender}"}
+
+    async def send() -> httpx.Response:
+        resp = await http.post(
+            f"{base}/v1/alerts/batch", json=items, headers=headers, params={"import_id": import_id}
+        )
+        return raise_for_retry_later(resp)
+
+    async def wait_or_stop(seconds: float) -> None:
+        if await _sleep(seconds, stop):
+            raise _Stopped
+
+    retrying = AsyncRetrying(
+        retry=retry_if_exception_type((httpx.TransportError, RetryLater)),
+        wait=wait_retry_after(backoff(0.5, 10.0)),
+        stop=stop_after_attempt(_MAX_ATTEMPTS),
+        sleep=wait_or_stop,
+        reraise=True,
+    )
+    label = f"{sender} → list {import_id} ({len(items)} numbers)"
+    try:
+        resp: httpx.Response = await retrying(send)
+    except (httpx.TransportError, RetryLater, _Stopped) as exc:
+        log(f"{label} not accepted: {type(exc).__name__}")
+        return 0
+    if resp.status_code != 200:
+        log(f"{label} {resp.status_code} {resp.text[:100]}")
+        return 0
+    result = resp.json()
+    log(f"{label} {result['accepted']} accepted, {result['rejected']} rejected")
+    return int(result["accepted"])
+
+
 async def run_demo(
     base_url: str,
     *,
@@ -532,11 +604,14 @@ async def run_demo(
             # ~1 s apart so a viewer sees each alert arrive on the consoles.
             if await _sleep(pause, stop):
                 return accepted
-        if not loop_forever:
+        # A run id, as generate() uses: a restarted demo's list is a list of its own.
+        run_id = secrets.token_hex(3)
+        accepted += await _post_list(http, base, run_id, stop, log)
+        if not loop_forever or await _sleep(pause, stop):
             return accepted
         # Not for secrets: only which fictional alert to invent next.
         gen_rng = rng if rng is not None else random.Random()  # noqa: S311
-        for sender, body in generate(gen_rng, 10**9):
+        for sender, body in generate(gen_rng, 10**9, run_id=run_id):
             if stop.is_set():
                 break
             accepted += await _post(http, base, sender, body, stop, log)

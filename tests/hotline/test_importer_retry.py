@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -128,3 +129,23 @@ def test_some_items_rejected_is_its_own_exit_code(numbers: Path) -> None:
         return httpx.Response(200, content=orjson.dumps(body))
 
     assert run(numbers, one_rejected, []) == ExitCode.REJECTED == 3
+
+
+def test_every_batch_of_a_file_names_the_same_list(numbers: Path, tmp_path: Path) -> None:
+    """Recipients see one list per file (its digest), however many batches it took."""
+    handler, seen = scripted()
+    assert run(numbers, handler, [], batch=1) == ExitCode.OK
+    ids = {r.url.params["import_id"] for r in seen}
+    assert len(seen) == 3 and len(ids) == 1
+    (name,) = ids
+    assert name.startswith("numbers-")  # the file it came from
+    # the same file, sent again, is the same list; another file another one
+    again, seen_again = scripted()
+    run(numbers, again, [])
+    assert {r.url.params["import_id"] for r in seen_again} == ids
+    other = tmp_path / "другой список (2).csv"
+    other.write_text("number\n+84 90 123 9999\n")
+    third, seen_third = scripted()
+    run(other, third, [])
+    (other_name,) = {r.url.params["import_id"] for r in seen_third}
+    assert other_name != name and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}", other_name)
