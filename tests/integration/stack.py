@@ -182,6 +182,30 @@ class Console:
             lambda m: m.get("alert_id") == alert_id and m.get("event") == event, timeout
         )
 
+    def digest(self, import_id: str) -> dict[str, Any]:
+        """An import as the console shows it: its latest digest of each partition, added up."""
+        latest: dict[int, dict[str, Any]] = {}
+        for m in self.messages:
+            if m.get("type") == "digest" and m["import_id"] == import_id:
+                seen = latest.get(m["partition"])
+                if seen is None or (m["numbers"], m["done"]) >= (seen["numbers"], seen["done"]):
+                    latest[m["partition"]] = m
+        total = {k: sum(d[k] for d in latest.values()) for k in ("numbers", "new", "known", "hits")}
+        return {**total, "done": bool(latest) and all(d["done"] for d in latest.values())}
+
+    async def counted(
+        self, import_id: str, numbers: int, *, done: bool = False, timeout: float = 60.0
+    ) -> dict[str, Any]:
+        """The list once its digests count `numbers` (and are done, if asked). A digest is
+        done 10 s after the list's last alert: `timeout` only catches "never arrives"."""
+
+        def there(_: Any) -> bool:
+            d = self.digest(import_id)
+            return bool(d["numbers"] >= numbers and (d["done"] or not done))
+
+        await self.wait_for(there, timeout=timeout)
+        return self.digest(import_id)
+
     async def send(self, message: dict[str, Any]) -> None:
         await self.ws.send(orjson.dumps(message).decode())
 
@@ -214,3 +238,36 @@ async def console(
             yield c
         finally:
             c._reader.cancel()
+
+
+async def share(
+    stack: Stack,
+    sender: str,
+    items: list[dict[str, Any]],
+    import_id: str | None = None,
+    key: str | None = None,
+) -> dict[str, Any]:
+    """POST the items as one batch (a shared list); the answer, every item accepted."""
+    r = await asyncio.to_thread(
+        httpx.post,
+        f"{stack.url}/v1/alerts/batch",
+        params={"import_id": import_id} if import_id else None,
+        json=items,
+        headers={"Authorization": f"Bearer {key or f'demo-partner-{sender}'}"},
+        timeout=60,
+    )
+    assert r.status_code == 200, r.text
+    assert all(i["status"] == 202 for i in r.json()["items"]), r.text
+    answer: dict[str, Any] = r.json()
+    return answer
+
+
+async def shared_before(
+    stack: Stack, sender: str, items: list[dict[str, Any]], to: Console
+) -> None:
+    """The items' subjects shared first by `sender` as a list, counted on `to`'s console: the
+    same subjects in a later list are hits there, each an event of its own. How a test gets a
+    list's alerts onto a console one by one (a list of new subjects is only a digest)."""
+    before = [{**item, "source_ref": f"PRE-{item['source_ref']}"} for item in items]
+    answer = await share(stack, sender, before)
+    await to.counted(answer["import_id"], len(items))

@@ -456,38 +456,45 @@ async def test_console_screenshots(stack: Stack, browser: Browser) -> None:
         print(f"screenshot: {path}")
 
 
-# --- 10. search asks the registry for what the loaded events do not hold ----------------------
+# --- 10. a shared list is one digest; search asks the registry for what is not loaded ---------
 
-BURY = 600  # newer events than a fresh sign-in loads (HOTLINE_CONSOLE_WINDOW, 500)
+LISTED = 50
 
 
-async def test_search_finds_a_number_beyond_the_loaded_events(
+async def test_a_shared_list_is_one_line_and_search_finds_its_numbers(
     stack: Stack, browser: Browser
 ) -> None:
     body = scam_number(["cn-beijing"])
-    target = await post(stack, "vn-hanoi", body)
     local = body["subject"]["number"]  # as Hanoi dials it: 0965 …
-    tag = target[-8:]
-    # A list import to Beijing after it: a fresh console loads only the newest events.
-    items = [
-        {**scam_number(["cn-beijing"]), "source_ref": f"HN-BURY-{tag}-{i}", "urgency": "future"}
-        for i in range(BURY)
+    tag = body["source_ref"][-8:]
+    import_id = f"HN-LIST-{tag}"
+    # A list Hanoi shares with Beijing: its numbers are counted on the console, not shown.
+    items = [body] + [
+        {**scam_number(["cn-beijing"]), "source_ref": f"HN-LIST-{tag}-{i}"}
+        for i in range(LISTED - 1)
     ]
     async with console(stack, "cn-beijing") as ws:
         r = await asyncio.to_thread(
             httpx.post,
             f"{stack.url}/v1/alerts/batch",
+            params={"import_id": import_id},
             json=items,
             headers={"Authorization": "Bearer demo-partner-vn-hanoi"},
             timeout=60,
         )
-        assert r.status_code == 200 and r.json()["accepted"] == BURY, r.text
-        buried = {item["alert_id"] for item in r.json()["items"]}
-        deadline = time.monotonic() + 120  # "never arrives"; bench/ times the bulk lane
-        while not buried <= {m.get("alert_id") for m in ws.events}:
-            assert time.monotonic() < deadline, "the import did not reach Beijing"
-            await asyncio.sleep(0.2)
+        assert r.status_code == 200 and r.json()["accepted"] == LISTED, r.text
+        target = r.json()["items"][0]["alert_id"]
+        # "never arrives": a digest is done 10 s after the list's last number
+        await ws.wait_for(lambda _: ws.digest(import_id)["done"], timeout=60)
+        assert ws.digest(import_id)["numbers"] == LISTED
     async with officer(browser, stack, "cn-beijing") as bj:
+        line = bj.page.locator(f'#digests .digest[data-import-id="{import_id}"]')
+        await expect(line).to_contain_text(f"{LISTED} numbers", timeout=10_000)
+        await expect(line).to_contain_text("Done")
+        await expect(line).to_contain_text("Công an thành phố Hà Nội")
+        await expect(line.locator(".digest-hits")).not_to_have_class(re.compile("has-hits"))
+        path = await screenshot(bj.page, "console-digest.png")
+        print(f"\nscreenshot: {path}")
         assert await bj.rows_of(target) == 0  # not among the loaded events
         # Beijing types it the international way; the registry keys it as the stream did.
         await bj.page.fill("#search", "+84" + local.removeprefix("0"))

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from .stack import Stack, console
+from .stack import Stack, console, share, shared_before
 
 pytestmark = pytest.mark.integration
 
@@ -110,47 +110,42 @@ async def test_resume_older_than_the_gateway_ring_reads_kafka(stack: Stack) -> N
     async with console(stack, "ru-moscow") as msk:
         first = await post(stack, "vn-hanoi", urgent(["ru-moscow"], "expected"))
         cursor = (await msk.event(first, "new"))["cursor"]
-    # More than the ring holds (200 here), so the oldest missed events come from Kafka.
+    # More than the ring holds (200 here), so the oldest missed events come from Kafka. The
+    # subjects Beijing shared first: each is a hit for Moscow, an event of its own.
     items = [urgent(["ru-moscow"], "future") for _ in range(260)]
     # The bulk lane's partitions deliver an import's items in no fixed order among
     # themselves: the topic's order is what a live console saw and a resume must replay.
     # Signed in before the import, so it sees every event live: one signing in after could
     # find the first of them already pushed out of the ring by the rest.
     async with console(stack, "ru-moscow") as live:
-        r = await asyncio.to_thread(
-            __import__("httpx").post,
-            f"{stack.url}/v1/alerts/batch",
-            json=items,
-            headers={"Authorization": "Bearer demo-partner-vn-hanoi"},
-            timeout=60,
-        )
-        ids = [i["alert_id"] for i in r.json()["items"]]
+        await shared_before(stack, "cn-beijing", items, live)
+        answer = await share(stack, "vn-hanoi", items)
+        ids = [i["alert_id"] for i in answer["items"]]
         for alert_id in ids:
-            await live.event(alert_id, "new", timeout=30)
-        shown = [m["alert_id"] for m in live.events if m["event"] == "new" and m["alert_id"] in ids]
+            await live.event(alert_id, "corroborated", timeout=30)
+        shown = [m["alert_id"] for m in live.events if m["alert_id"] in ids]
     async with console(stack, "ru-moscow", resume_after=cursor) as msk:
         for alert_id in ids:
-            await msk.event(alert_id, "new", timeout=30)
-        got = [m["alert_id"] for m in msk.events if m["event"] == "new"]
+            await msk.event(alert_id, "corroborated", timeout=30)
+        got = [m["alert_id"] for m in msk.events if m["alert_id"] in ids]
         assert got == shown and sorted(got) == sorted(ids)
+        # and the lists' digests, once each partition's latest
+        assert msk.digest(answer["import_id"]) == live.digest(answer["import_id"])
 
 
 async def test_a_console_far_behind_gets_urgent_events_first(stack: Stack) -> None:
+    items = [urgent(["cn-beijing"], "future") for _ in range(150)]
     async with console(stack, "cn-beijing") as bj:
+        # Subjects Moscow shared first: Hanoi's list of them is 150 hits, 150 events.
+        await shared_before(stack, "ru-moscow", items, bj)
         first = await post(stack, "vn-hanoi", urgent(["cn-beijing"], "expected"))
         cursor = (await bj.event(first, "new"))["cursor"]
-    r = await asyncio.to_thread(
-        __import__("httpx").post,
-        f"{stack.url}/v1/alerts/batch",
-        json=[urgent(["cn-beijing"], "future") for _ in range(150)],
-        headers={"Authorization": "Bearer demo-partner-vn-hanoi"},
-        timeout=60,
-    )
-    bulk = [i["alert_id"] for i in r.json()["items"]]
+    bulk = [i["alert_id"] for i in (await share(stack, "vn-hanoi", items))["items"]]
     now = await post(stack, "vn-hanoi", urgent(["cn-beijing"], "expected"))
     async with console(stack, "cn-beijing") as live:
-        for alert_id in [*bulk, now]:
-            await live.event(alert_id, "new", timeout=30)
+        for alert_id in bulk:
+            await live.event(alert_id, "corroborated", timeout=30)
+        await live.event(now, "new", timeout=30)
         # In the topic's order (an import's partitions deliver in no fixed order among
         # themselves): what a resume replays.
         in_order = [m["alert_id"] for m in live.events if m["alert_id"] in bulk]
@@ -158,8 +153,8 @@ async def test_a_console_far_behind_gets_urgent_events_first(stack: Stack) -> No
     # from it must not skip the bulk events), and is not sent a second time in order.
     async with console(stack, "cn-beijing", resume_after=cursor) as bj:
         for alert_id in bulk:
-            await bj.event(alert_id, "new", timeout=30)
-        news = [m for m in bj.events if m["event"] == "new"]
+            await bj.event(alert_id, "corroborated", timeout=30)
+        news = [m for m in bj.events if m["alert_id"] in [*bulk, now]]
         assert news[0]["alert_id"] == now and news[0]["cursor"] is None
         assert [m["alert_id"] for m in news[1:]] == in_order
         assert sorted(in_order) == sorted(bulk)

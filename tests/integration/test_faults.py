@@ -16,7 +16,7 @@ import pytest
 
 from hotline.broker import LocalBroker, free_port
 
-from .stack import Stack, console
+from .stack import Stack, console, share, shared_before
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -116,15 +116,10 @@ async def test_stuck_console_does_not_delay_the_others(fault_stack: Stack) -> No
     try:
         async with console(stack, "ru-moscow") as msk:
             items = [person("future", ["ru-moscow"]) for _ in range(300)]
-            r = await asyncio.to_thread(
-                httpx.post,
-                f"{stack.url}/v1/alerts/batch",
-                json=items,
-                headers={"Authorization": "Bearer demo-partner-vn-hanoi"},
-                timeout=60,
-            )
-            ids = [i["alert_id"] for i in r.json()["items"]]
-            await msk.event(ids[-1], "new", timeout=30)
+            # People Beijing listed first: Hanoi's list of them is 300 hits, 300 events.
+            await shared_before(stack, "cn-beijing", items, msk)
+            ids = [i["alert_id"] for i in (await share(stack, "vn-hanoi", items))["items"]]
+            await msk.event(ids[-1], "corroborated", timeout=30)
             started = time.monotonic()
             urgent = await asyncio.to_thread(
                 stack.post, "vn-hanoi", person("immediate", ["ru-moscow"])

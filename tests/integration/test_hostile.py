@@ -49,7 +49,10 @@ def test_openapi_fuzzing_finds_no_server_error_and_responses_match(stack: Stack)
         )
         @given(case=operation.as_strategy(mode))
         def run(case: Any) -> None:
-            response = case.call(base_url=stack.url, headers=auth, timeout=30)
+            # The valid key in place of the generated one; but not where a negative case left
+            # the key out on purpose: then the answer must be a 401.
+            headers = auth if "Authorization" in (case.headers or {}) else {}
+            response = case.call(base_url=stack.url, headers=headers, timeout=30)
             assert response.status_code < 500, (response.status_code, response.text[:500])
             case.validate_response(response, excluded_checks=excluded)
 

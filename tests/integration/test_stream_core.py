@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import re
 import subprocess
 from typing import Any
 
@@ -192,8 +193,13 @@ async def test_batch_answers_per_item_in_json_and_ndjson(stack: Stack) -> None:
     )
     assert [i["status"] for i in r2.json()["items"]] == [202, 202, 422]
     async with console(stack, "cn-beijing") as bj:
-        ev = await bj.event(doc["items"][0]["alert_id"], "new")
-        assert ev["alert"]["lane"] == "bulk"
+        # The batch is a list: counted on the recipient's console, its alerts not one by one.
+        # The NDJSON batch's two items were retries: not counted again, nowhere.
+        listed = await bj.counted(doc["import_id"], 3, done=True)
+        assert (listed["numbers"], listed["new"]) == (3, 3)
+        assert bj.digest(r2.json()["import_id"])["numbers"] == 0
+        listed_ids = {i.get("alert_id") for i in doc["items"]}
+        assert not [m for m in bj.events if m["alert_id"] in listed_ids]
 
 
 async def test_import_command_posts_a_csv_through_the_bulk_lane(
@@ -218,21 +224,15 @@ async def test_import_command_posts_a_csv_through_the_bulk_lane(
         subprocess.run, cmd, capture_output=True, text=True, timeout=120
     )
     assert "40 accepted, 1 rejected" in again.stdout  # the same file twice is a retry
+    # One list, named after the file, however many batches it took and however often sent.
+    (import_id,) = re.findall(r"\(list ([^)]+)\)", first.stdout)
+    assert import_id.startswith("numbers-") and f"(list {import_id})" in again.stdout
     async with console(stack, "ru-moscow") as msk:
-        # Every number: the import's alerts are matched on the index partitions of their
-        # numbers, so the last line is not necessarily the last shown.
-        for i in range(40):
-            await msk.wait_for(
-                lambda m, number=f"0971 009 {i:03d}": (
-                    m.get("event") == "new"
-                    and m["alert"]["body"]["subject"].get("number") == number
-                ),
-                timeout=30,
-            )
+        listed = await msk.counted(import_id, 40, done=True)
+        assert listed == {"numbers": 40, "new": 40, "known": 0, "hits": 0, "done": True}
         imported = [
             m
             for m in msk.events
             if m["alert"]["body"]["subject"].get("number", "").startswith("0971 009 ")
         ]
-        assert len({m["alert_id"] for m in imported}) == len(imported) == 40
-        assert {m["alert"]["lane"] for m in imported} == {"bulk"}
+        assert imported == []  # no number of it is a hit for Moscow

@@ -131,7 +131,7 @@ async def test_a_restarted_worker_resumes_from_its_store_and_a_new_one_rebuilds(
     )
     ids = [i["alert_id"] for i in r.json()["items"]]
     async with console(stack, "cn-beijing") as bj:
-        await bj.event(ids[-1], "new", timeout=60)
+        await bj.counted(r.json()["import_id"], len(ids), timeout=60)  # the list is in
     written = await changelog_records(stack)
     # alerts (its changelog is the alert-state topic), cases, fingerprints, links
     assert written >= 4 * len(ids)
