@@ -396,7 +396,7 @@ async def _probes_during_import(
     keys = {alert_key(f"{tag}-{i}") for i in range(count)}
     accepted: list[int] = []
     start = await end_offset(stack.bootstrap, deliveries)
-    async with Counter(stack.bootstrap, deliveries, start, keys) as counter:
+    async with Counter(stack.bootstrap, deliveries, start, keys, digest=tag) as counter:
         counting = asyncio.create_task(
             counter.count(
                 count, p["bulk_window_s"], floor=lambda: accepted[0] if accepted else None
@@ -438,7 +438,7 @@ async def _probes_during_import(
                 d_del = await end_offset(stack.bootstrap, deliveries) - before["deliveries"]
                 d_in = await end_offset(stack.bootstrap, inbound) - before["inbound"]
         finally:
-            delivered = counter.seen_so_far
+            delivered, messages = counter.seen_so_far, counter.messages
             if proc.returncode is None:
                 with contextlib.suppress(ProcessLookupError):
                     proc.terminate()
@@ -450,6 +450,9 @@ async def _probes_during_import(
     result["bulk_during_probes"] = {
         "import_size": count,
         "import_alerts_delivered_while_probing": delivered,
+        # What the import cost cn-beijing's console: its digests and hits (target: under a
+        # thousand for a million numbers).
+        "import_console_messages": messages,
         "seconds": round(span, 1),
         "bulk_ingested_per_s": round(d_in / span, 1),
         "cn_beijing_deliveries_per_s": round(d_del / span, 1),

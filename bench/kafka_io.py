@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
@@ -106,12 +107,27 @@ class Counted:
 
 class Counter:
     """Reads one single-partition topic from a given offset and counts the records whose key is
-    in `keys` (distinct keys only), so escalations or retries never make a phase end early."""
+    in `keys` (distinct keys only), so escalations or retries never make a phase end early.
 
-    def __init__(self, bootstrap: str, topic: str, start: int, keys: set[bytes] | None) -> None:
+    With `digest` (an import id): a recipient's delivery topic, where a shared list arrives as
+    digests (keyed by the import id, one running count per bulk partition) and only its hits
+    one by one: what is counted is then the alerts the digests count, and `messages` is how
+    many console messages the import took (digests and hits)."""
+
+    def __init__(
+        self,
+        bootstrap: str,
+        topic: str,
+        start: int,
+        keys: set[bytes] | None,
+        digest: str | None = None,
+    ) -> None:
         self.bootstrap, self.topic, self.start, self.keys = bootstrap, topic, start, keys
+        self.digest = digest.encode() if digest is not None else None
         self._consumer: AIOKafkaConsumer | None = None
         self.seen_so_far = 0  # progress, readable while count() runs
+        self.messages = 0
+        self._partitions: dict[int, int] = {}  # bulk partition -> numbers its latest digest counts
 
     async def __aenter__(self) -> Counter:
         self._consumer = AIOKafkaConsumer(
@@ -154,6 +170,24 @@ class Counter:
             now = time.time()
             for records in batches.values():
                 for r in records:
+                    if self.digest is not None:
+                        if r.key != self.digest and (remaining is None or r.key not in remaining):
+                            continue
+                        self.messages += 1
+                        if r.key != self.digest:
+                            continue  # a hit: counted in its digest as well
+                        doc = orjson.loads(r.value)
+                        part = self._partitions
+                        part[doc["partition"]] = max(part.get(doc["partition"], 0), doc["numbers"])
+                        counted = sum(part.values())
+                        if counted == result.seen:
+                            continue
+                        result.seen = self.seen_so_far = counted
+                        last_match = time.monotonic()
+                        result.done_at, result.last_create_ms = now, r.timestamp
+                        if result.first_at is None:
+                            result.first_at = now
+                        continue
                     if remaining is not None:
                         if r.key not in remaining:
                             continue

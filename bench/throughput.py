@@ -189,7 +189,7 @@ async def http_run(
     keys = {alert_key(f"{tag}-{i}") for i in range(count)}
     start = await end_offset(stack.bootstrap, deliveries)
     accepted: list[int] = []
-    async with Counter(stack.bootstrap, deliveries, start, keys) as counter:
+    async with Counter(stack.bootstrap, deliveries, start, keys, digest=tag) as counter:
         counting = asyncio.create_task(
             counter.count(count, _timeout(count), floor=lambda: accepted[0] if accepted else None)
         )
@@ -214,6 +214,8 @@ async def http_run(
         "rejected_pct": round(100 * summary["rejected"] / max(count, 1), 1),
         "delivered": counted.seen,
         "complete": counted.seen >= summary["accepted"],
+        # cn-beijing's console messages for the import: digests, and hits one by one
+        "console_messages": counter.messages,
         "ingest_seconds": round(ingest_s, 3),
         "ingest_records_per_s": rate(summary["accepted"], ingest_s),
         "seconds": round(end - first_sent, 3),
