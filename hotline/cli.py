@@ -119,22 +119,26 @@ def worker(
 
     settings = Settings()
     logs.configure(settings.log_level)
+
+    def ensure(changelogs: list[tuple[str, int]]) -> None:
+        try:
+            loop.run_until_complete(ensure_topics_with_retry(settings, changelogs=changelogs))
+        except KafkaError as exc:
+            raise CommandError(
+                f"Kafka at {settings.kafka_bootstrap} did not answer ({exc})",
+                ExitCode.UNAVAILABLE,
+            ) from None
+        except ConfigError as exc:
+            raise CommandError(exc.detail, ExitCode.CONFIG) from None
+
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    ensure([])  # the hotline's topics, before anything else is set up
     lanes: tuple[Lane, ...] = LANES if lane is None else ("urgent" if lane == "urgent" else "bulk",)
     if lanes == ("bulk",) and settings.bulk_lane_nice:
         os.nice(settings.bulk_lane_nice)
     app = create_app(settings, lanes)
-    try:
-        loop.run_until_complete(
-            ensure_topics_with_retry(settings, changelogs=changelog_topics(app))
-        )
-    except KafkaError as exc:
-        raise CommandError(
-            f"Kafka at {settings.kafka_bootstrap} did not answer ({exc})", ExitCode.UNAVAILABLE
-        ) from None
-    except ConfigError as exc:
-        raise CommandError(exc.detail, ExitCode.CONFIG) from None
+    ensure(changelog_topics(app))  # then its tables' changelogs (see hotline.topics)
     Path(app.conf.datadir).parent.mkdir(parents=True, exist_ok=True)  # Faust makes only the last
     Worker(
         app,

@@ -163,7 +163,7 @@ def test_worker_without_kafka_is_one_line(monkeypatch: pytest.MonkeyPatch) -> No
 
     from hotline import topics
 
-    async def never(settings: object) -> None:
+    async def never(settings: object, **_: object) -> None:
         raise KafkaConnectionError("Unable to bootstrap from [('127.0.0.1', 9092)]")
 
     monkeypatch.setattr(topics, "ensure_topics_with_retry", never)

@@ -36,7 +36,7 @@ async def test_topic_creation_retries_until_kafka_answers(monkeypatch: pytest.Mo
     calls: list[int] = []
     waits: list[float] = []
 
-    async def ensure(settings: Settings) -> None:
+    async def ensure(settings: Settings, changelogs: object = ()) -> None:
         calls.append(1)
         if len(calls) < 4:
             raise KafkaConnectionError()
@@ -53,7 +53,7 @@ async def test_topic_creation_retries_until_kafka_answers(monkeypatch: pytest.Mo
 async def test_topic_creation_gives_up_with_the_kafka_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    async def ensure(settings: Settings) -> None:
+    async def ensure(settings: Settings, changelogs: object = ()) -> None:
         raise KafkaConnectionError()
 
     async def sleep(seconds: float) -> None:
