@@ -22,6 +22,7 @@ COPY pyproject.toml README.md LICENSE ./
 COPY hotline ./hotline
 COPY streams ./streams
 COPY gateway ./gateway
+COPY cli ./cli
 # --no-deps: every dependency is already there, from the lock; none may come in unpinned.
 RUN /opt/hotline/bin/pip install . --no-deps \
  && /opt/hotline/bin/pip check \

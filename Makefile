@@ -14,6 +14,7 @@ test:           ## lint and types, then every test: unit, real-broker integratio
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
+	.venv/bin/lint-imports --no-cache
 	@# The unit tests on Python 3.13 as well (3.11 runs everything below).
 	@if [ -x .venv-3.13/bin/python ]; then .venv-3.13/bin/pytest -m "not integration and not browser" -q; \
 	else echo "skipped: unit tests on Python 3.13 (no Python 3.13 interpreter on this machine)"; fi
@@ -23,11 +24,12 @@ unit:           ## the fast tests only (no broker, no browser)
 	@scripts/setup
 	.venv/bin/pytest -m "not integration and not browser"
 
-check:          ## lint and types
+check:          ## lint, types and the layers (pyproject's [tool.importlinter])
 	@scripts/setup
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
+	.venv/bin/lint-imports --no-cache
 
 bench:          ## end-to-end benchmark with its side-by-side baseline -> docs/benchmarks.md
 	@scripts/setup

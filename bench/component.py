@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from hotline.cli import main
+from cli.main import main
 
 if __name__ == "__main__":
     sys.argv[0] = "hotline"

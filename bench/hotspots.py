@@ -37,15 +37,15 @@ _IDLE_NAMES = {"select", "poll"}
 # Frames every sample passes through (process start-up, the event loop itself): left out of
 # the inclusive tables, where they would only push the informative rows down.
 _PLUMBING = {"asyncio", "typer", "<frozen runpy>", "threading", "click", "selectors", "bench"}
-_PLUMBING_FILES = ("hotline/cli.py", "hotline/__main__.py", "mode/worker.py", "mode/threads.py")
+_PLUMBING_FILES = ("cli/main.py", "cli/__main__.py", "mode/worker.py", "mode/threads.py")
 # Stages of the stream (inclusive time), by (function name, file suffix).
 STAGES: tuple[tuple[str, str, str], ...] = (
     ("decode AlertRecord (codec.loads)", "loads", "hotline/codec.py"),
     ("Processor.submission (all stages)", "submission", "streams/process.py"),
     ("dedupe.check", "check", "streams/dedupe.py"),
-    ("enrich", "enrich", "streams/enrich.py"),
+    ("enrich", "enrich", "hotline/enrich.py"),
     ("cases.join", "join", "streams/cases.py"),
-    ("route.recipients", "recipients", "streams/route.py"),
+    ("route.recipients", "recipients", "hotline/route.py"),
     ("need_to_know.case_view", "case_view", "hotline/need_to_know.py"),
     ("Processor._store (AlertState -> JSON)", "_store", "streams/process.py"),
     ("Processor._event (ConsoleEvent -> JSON)", "_event", "streams/process.py"),

@@ -1,6 +1,6 @@
 """A `hotline import` run as its own process: sequential NDJSON batches to /v1/alerts/batch.
 
-Same bodies (`hotline.importer.scam_alert`), same wire format (NDJSON, one full alert a line,
+Same bodies (`cli.importer.scam_alert`), same wire format (NDJSON, one full alert a line,
 as `hotline import` sends for an NDJSON file) and same client behaviour (one synchronous
 httpx client, one batch at a time, each answered before the next, a 429 or 503 for the whole
 request waited out per Retry-After and resent) as the real importer; the
@@ -33,8 +33,8 @@ from tenacity import (
     stop_when_event_set,
 )
 
-from hotline.demo.traffic import scam_numbers
-from hotline.importer import MAX_ATTEMPTS, MAX_WAIT_S, scam_alert
+from cli.demo.traffic import scam_numbers
+from cli.importer import MAX_ATTEMPTS, MAX_WAIT_S, scam_alert
 from hotline.retry import RetryLater, backoff, raise_for_retry_later, wait_retry_after
 
 _stop = threading.Event()

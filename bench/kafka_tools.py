@@ -1,7 +1,7 @@
 """The broker's own ceiling: Kafka's ProducerPerformance, from the same Kafka version's jars.
 
 The jars come from Maven Central through bench/kafka-tools/pom.xml into
-`~/.cache/hotline/kafka-tools-<version>/lib`, the same way hotline/broker.py fetches the
+`~/.cache/cli/kafka-tools-<version>/lib`, the same way cli/broker.py fetches the
 broker (marker written only after success, a lock against a concurrent fetch).
 """
 
@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from hotline.broker import KAFKA_VERSION, BrokerError, default_cache_dir
+from cli.broker import KAFKA_VERSION, BrokerError, default_cache_dir
 
 POM = Path(__file__).with_name("kafka-tools") / "pom.xml"
 MAIN = "org.apache.kafka.tools.ProducerPerformance"

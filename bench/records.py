@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
+from cli.demo.traffic import scam_numbers
+from cli.importer import scam_alert
 from hotline.codec import dumps
-from hotline.demo.traffic import scam_numbers
-from hotline.importer import scam_alert
 from hotline.models import alert_id_for
 from hotline.settings import Settings
 

@@ -23,9 +23,9 @@ from typing import IO
 
 import httpx
 
-from hotline.broker import LocalBroker, free_port
+from cli.broker import LocalBroker, free_port
+from cli.supervisor import owned_partitions, worker_active
 from hotline.settings import Settings
-from hotline.supervisor import owned_partitions, worker_active
 
 PR_SET_PDEATHSIG = 1
 ROOT = Path(__file__).resolve().parent.parent  # bench/ is not installed: children need it

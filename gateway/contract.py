@@ -3,7 +3,7 @@
 Routes declare their own operation ids, credentials and error answers; this module adds what
 FastAPI cannot derive from a route that reads its body itself (both alert routes do, to bound
 its size and answer per item): the alert schema as a named component, the single and batch
-bodies with their media types, and examples taken from the demo data.
+bodies with their media types, and examples taken from the sample alerts (hotline/samples).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import orjson
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from hotline.demo.traffic import DEMO_FILE
 from hotline.models import alert_in_adapter
+from hotline.samples import SAMPLE_ALERTS
 
 ALERT_REF = "#/components/schemas/AlertIn"
 EXAMPLE_SENDER = "vn-hanoi"  # every example is one agency's, so all of them can be tried at once
@@ -24,7 +24,7 @@ EXAMPLE_SENDER = "vn-hanoi"  # every example is one agency's, so all of them can
 def _demo_examples() -> dict[str, dict[str, Any]]:
     """The first alert of each kind and the first follow-up that one demo agency sends."""
     out: dict[str, dict[str, Any]] = {}
-    for line in DEMO_FILE.read_text(encoding="utf-8").splitlines():
+    for line in SAMPLE_ALERTS.read_text(encoding="utf-8").splitlines():
         doc = orjson.loads(line)
         if doc.pop("_from") != EXAMPLE_SENDER:
             continue

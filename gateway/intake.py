@@ -10,6 +10,7 @@ import orjson
 from pydantic import ValidationError
 
 from hotline.codec import dumps
+from hotline.enrich import enrich
 from hotline.errors import HotlineError, InvalidAlert, PayloadTooLarge
 from hotline.models import (
     AlertRecord,
@@ -20,10 +21,9 @@ from hotline.models import (
     error_list,
     parse_alert,
 )
+from hotline.route import refused_recipients
 from hotline.settings import Settings
 from hotline.topics import key_hash
-from streams.enrich import enrich
-from streams.route import refused_recipients
 
 # No alert field nests more than a few levels (subject.last_seen.at). Checked before validation
 # because parse_alert re-encodes with orjson, whose limit (254) is below the parser's (1024):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -31,7 +31,6 @@ from hotline.models import AckCommand, AlertRecord, Lane
 from hotline.settings import Settings
 from hotline.topics import topics
 from streams import partition
-from streams.app import source_topics
 from streams.cases import Homes, LinkMessage, Links, home_of
 from streams.errors import RETRIABLE, Guard, dead_letter, oversized_write, retry_writes
 from streams.matching import MatchAnswer, MatchItem, reply_values, request_values
@@ -590,3 +589,8 @@ def _by_partition(outs: list[Out], topic: str) -> dict[int | None, list[bytes]]:
 def _offset() -> int | None:
     event = faust.current_event()
     return event.message.offset if event is not None else None
+
+
+def source_topics(app: faust.App, names: Iterable[str]) -> dict[str, Any]:
+    """The input topics as raw bytes: each agent decodes its own records (hotline.codec)."""
+    return {name: app.topic(name, key_serializer="raw", value_serializer="raw") for name in names}

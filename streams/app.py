@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Collection, Iterable
-from typing import Any
+from collections.abc import Collection
 
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
@@ -13,7 +12,7 @@ from hotline.models import Lane
 from hotline.producers import batch_bytes
 from hotline.settings import Settings
 from hotline.topics import topics
-from streams import registry_view, tables
+from streams import agents, registry_view, tables
 from streams.cases import CaseTables, Homes
 from streams.process import State
 from streams.staged import Staged
@@ -108,8 +107,6 @@ def create_app(settings: Settings, lanes: Collection[Lane] = LANES) -> faust.App
             parked=_table(app, "bulk-parked", p),
             digests=_table(app, "bulk-digests", p),
         )
-    from streams import agents  # noqa: PLC0415 - agents need the app object first
-
     agents.install(app, settings, states)
     urgent = states.get("urgent")
     if urgent is not None and urgent.cases is not None:
@@ -144,7 +141,3 @@ def holds(app: faust.App, table: tables.Table, partition: int) -> bool:
 
 def _table(app: faust.App, name: str, partitions: int = 1) -> Staged:
     return Staged(tables.table(app, name, partitions=partitions))
-
-
-def source_topics(app: faust.App, names: Iterable[str]) -> dict[str, Any]:
-    return {name: app.topic(name, key_serializer="raw", value_serializer="raw") for name in names}

@@ -17,9 +17,10 @@ from datetime import datetime, timedelta
 import orjson
 from prometheus_client import Counter
 
-from hotline import metrics
+from hotline import metrics, route
 from hotline import need_to_know as ntk
 from hotline.codec import dumps, loads
+from hotline.enrich import enrich
 from hotline.errors import InvalidAlert
 from hotline.handling import Handling, of_alert, of_follow_up
 from hotline.models import (
@@ -36,8 +37,7 @@ from hotline.models import (
 )
 from hotline.settings import Settings
 from hotline.topics import topics
-from streams import cases, dedupe, digests, partition, route
-from streams.enrich import enrich
+from streams import cases, dedupe, digests, partition
 
 Table = MutableMapping[str, str]  # JSON text, see streams/cases.py
 # Ids and agencies only: names, numbers and documents never go to the log.

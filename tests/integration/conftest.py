@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from hotline.broker import BrokerError, LocalBroker, free_port
+from cli.broker import BrokerError, LocalBroker, free_port
 
 from .stack import Stack
 

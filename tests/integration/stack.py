@@ -17,8 +17,8 @@ import httpx
 import orjson
 import websockets
 
-from hotline.broker import free_port
-from hotline.supervisor import hotline_cmd, spawn, stop, wait_ready, worker_active
+from cli.broker import free_port
+from cli.supervisor import hotline_cmd, spawn, stop, wait_ready, worker_active
 
 
 @dataclass

@@ -16,8 +16,8 @@ import pytest_asyncio
 import uvicorn
 from playwright.async_api import Browser, Page, Route, async_playwright, expect
 
+from cli.broker import free_port
 from gateway.main import create_app
-from hotline.broker import free_port
 from hotline.settings import Settings
 
 from .browser import launch, screenshot

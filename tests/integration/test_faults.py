@@ -14,7 +14,7 @@ import httpx
 import orjson
 import pytest
 
-from hotline.broker import LocalBroker, free_port
+from cli.broker import LocalBroker, free_port
 
 from .stack import Stack, console, share, shared_before
 

@@ -16,7 +16,7 @@ import httpx
 import orjson
 import pytest
 
-from hotline.supervisor import hotline_cmd
+from cli.supervisor import hotline_cmd
 
 from .stack import Stack
 from .test_need_to_know import post

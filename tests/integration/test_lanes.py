@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from hotline.broker import free_port
-from hotline.supervisor import worker_active
+from cli.broker import free_port
+from cli.supervisor import worker_active
 
 from .stack import Stack, console, share
 

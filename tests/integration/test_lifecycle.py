@@ -18,8 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hotline.broker import LocalBroker, free_port
-from hotline.supervisor import hotline_cmd
+from cli.broker import LocalBroker, free_port
+from cli.supervisor import hotline_cmd
 
 from .stack import Stack, console
 

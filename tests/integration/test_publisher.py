@@ -8,8 +8,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
+from cli.broker import LocalBroker, free_port
 from gateway.publisher import Publisher
-from hotline.broker import LocalBroker, free_port
 from hotline.settings import Settings
 from hotline.topics import ensure_topics, partition_for, topics
 from streams.urgent_producer import UrgentProducer

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from hotline.supervisor import hotline_cmd
+from cli.supervisor import hotline_cmd
 
 from .stack import Stack, console
 from .test_need_to_know import post, scam

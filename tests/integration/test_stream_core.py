@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from hotline.supervisor import hotline_cmd
+from cli.supervisor import hotline_cmd
 from tests.fixtures.scenarios import scenario
 
 from .stack import Stack, console

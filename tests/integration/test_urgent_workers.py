@@ -11,11 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
-from hotline.broker import free_port
+from cli.broker import free_port
+from cli.supervisor import worker_readiness
+from hotline.enrich import enrich
 from hotline.models import parse_alert
-from hotline.supervisor import worker_readiness
 from streams.cases import Homes
-from streams.enrich import enrich
 
 from .stack import Stack, console
 from .test_lanes import post, scam

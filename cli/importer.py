@@ -20,7 +20,7 @@ import orjson
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
-from hotline.exits import CommandError, ExitCode
+from cli.exits import CommandError, ExitCode
 from hotline.retry import RetryLater, backoff, next_wait, raise_for_retry_later, wait_retry_after
 
 # Sends of one batch before the import stops; waits between them back off up to MAX_WAIT_S

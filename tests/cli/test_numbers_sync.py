@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from hotline.exits import CommandError
-from hotline.numbers_sync import Blocklist, state_path
+from cli.exits import CommandError
+from cli.numbers_sync import Blocklist, state_path
 
 
 def change(number: str, alert_id: str, active: bool) -> dict[str, object]:

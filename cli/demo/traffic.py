@@ -23,11 +23,11 @@ import httpx
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
 from hotline.retry import RetryLater, backoff, raise_for_retry_later, wait_retry_after
+from hotline.samples import SAMPLE_ALERTS
 from hotline.settings import DEMO_AGENCIES, DEMO_PARTNER_PREFIX
 
-# Path(__file__) rather than importlib.resources: the file ships as package data next to this
-# module (pyproject's package-data), so both work, and a Path is what callers want to open.
-DEMO_FILE: Path = Path(__file__).with_name("alerts.jsonl")
+# The sample alerts live in the shared core: the gateway's API document shows them as examples.
+DEMO_FILE: Path = SAMPLE_ALERTS
 
 Body = dict[str, Any]
 

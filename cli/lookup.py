@@ -9,7 +9,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from hotline.exits import CommandError, ExitCode
+from cli.exits import CommandError, ExitCode
 
 
 def fetch(url: str, key: str, params: dict[str, str]) -> dict[str, Any]:

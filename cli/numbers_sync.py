@@ -21,7 +21,7 @@ import orjson
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
-from hotline.exits import CommandError, ExitCode
+from cli.exits import CommandError, ExitCode
 from hotline.retry import RetryLater, backoff, next_wait, raise_for_retry_later, wait_retry_after
 
 PAGE = 5000

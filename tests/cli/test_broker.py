@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from hotline import broker
-from hotline.broker import (
+from cli import broker
+from cli.broker import (
     KAFKA_VERSION,
     BrokerError,
     LocalBroker,

@@ -10,7 +10,7 @@ import httpx
 import phonenumbers
 import pytest
 
-from hotline.demo.traffic import (
+from cli.demo.traffic import (
     DEMO_FILE,
     DEMO_LIST_SIZE,
     capacity,
@@ -20,6 +20,7 @@ from hotline.demo.traffic import (
     run_demo,
     scam_numbers,
 )
+from hotline.enrich import enrich
 from hotline.models import (
     FraudPatternAlert,
     ScamNumberAlert,
@@ -27,7 +28,6 @@ from hotline.models import (
     parse_alert,
 )
 from hotline.settings import DEMO_AGENCIES, Settings
-from streams.enrich import enrich
 from tests.fixtures.scenarios import all_scenarios, scenario
 
 COUNTRY = {a.id: a.country for a in DEMO_AGENCIES}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from hotline import cli
+from cli import main as cli
 from hotline.settings import digest
 
 runner = CliRunner()

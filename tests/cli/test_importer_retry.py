@@ -10,8 +10,8 @@ import httpx
 import orjson
 import pytest
 
-from hotline.exits import CommandError, ExitCode
-from hotline.importer import run_import
+from cli.exits import CommandError, ExitCode
+from cli.importer import run_import
 
 BASE = "http://gateway.test"
 Handler = Callable[[httpx.Request], httpx.Response]

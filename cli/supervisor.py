@@ -21,7 +21,7 @@ from typing import IO, Any
 
 import httpx
 
-from hotline.broker import BrokerError, LocalBroker, die_with_parent
+from cli.broker import BrokerError, LocalBroker, die_with_parent
 from hotline.settings import (
     DEMO_OFFICER_PREFIX,
     DEMO_OPERATOR_TOKEN,
@@ -70,7 +70,13 @@ def stop_all(procs: Sequence[subprocess.Popen[bytes]], timeout: float = CHILD_ST
 
 
 def hotline_cmd(*args: str) -> list[str]:
-    return [sys.executable, "-m", "hotline", *args]
+    """The `hotline` command with `args`, as this interpreter runs it."""
+    # The installed script beside the interpreter, so that each process reads as `hotline
+    # worker` and the like (what `ps` and `pkill -f` look for); `-m cli` where it is not.
+    script = Path(sys.executable).with_name("hotline")
+    if script.is_file():
+        return [sys.executable, str(script), *args]
+    return [sys.executable, "-m", "cli", *args]
 
 
 def wait_ready(url: str, procs: Sequence[subprocess.Popen[bytes]], timeout: float = 90.0) -> None:

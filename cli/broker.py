@@ -1,6 +1,6 @@
 """A real single-node Apache Kafka broker (KRaft, broker+controller in one JVM), no Docker.
 
-The broker jars come from Maven Central through a throwaway POM (`hotline/kafka/pom.xml`)
+The broker jars come from Maven Central through a throwaway POM (`cli/kafka/pom.xml`)
 and are cached outside the checkout, so the first run downloads ~42 MB once and every
 later start is just a JVM launch. Used by the `hotline kafka` CLI command and by the
 integration tests.
@@ -28,6 +28,8 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any, TypeVar
 
+from hotline.errors import HotlineError
+
 # The one place the Kafka version is named; the POM receives it as -Dkafka.version.
 KAFKA_VERSION: str = "4.0.2"
 
@@ -45,8 +47,10 @@ MAVEN_HINT = "Maven is required to fetch the Kafka jars: install it (e.g. `apt-g
 _T = TypeVar("_T")
 
 
-class BrokerError(Exception):
+class BrokerError(HotlineError):
     """The local Kafka broker could not be fetched, started or kept running."""
+
+    code = "broker_error"
 
 
 def default_cache_dir() -> Path:
@@ -171,7 +175,7 @@ def render_server_properties(*, port: int, controller_port: int, data_dir: Path)
         "broker.heartbeat.interval.ms": 500,
         "broker.session.timeout.ms": 3000,
     }
-    lines = ["# Written by hotline/broker.py; regenerated on every start."]
+    lines = ["# Written by cli/broker.py; regenerated on every start."]
     lines += [f"{key}={value}" for key, value in settings.items()]
     return "\n".join(lines) + "\n"
 

@@ -14,10 +14,12 @@ import uvicorn
 from aiokafka.errors import KafkaConnectionError
 from typer.testing import CliRunner, Result
 
+from cli import importer
+from cli import main as cli
+from cli.exits import CommandError, ExitCode
 from gateway import health
-from hotline import cli, importer, topics
+from hotline import topics
 from hotline.errors import ConfigError
-from hotline.exits import CommandError, ExitCode
 
 runner = CliRunner()
 
@@ -131,7 +133,7 @@ def test_import_with_the_gateway_down_is_one_line_after_retrying(tmp_path: Path)
     url = f"http://127.0.0.1:{_closed_port()}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
     done = subprocess.run(
-        [sys.executable, "-m", "hotline", "import", str(data), "--key", "k", "--url", url]
+        [sys.executable, "-m", "cli", "import", str(data), "--key", "k", "--url", url]
         + ["--attempts", "2"],
         capture_output=True,
         text=True,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hotline.importer import read_alerts
+from cli.importer import read_alerts
 
 
 def numbers(path: Path) -> list[str]:

@@ -1,4 +1,9 @@
-"""`hotline` console command: run the whole hotline locally, or one component of it."""
+"""`hotline` console command: run the whole hotline locally, or one component of it.
+
+Each command imports what it runs inside its own function, not for a circle (there is none:
+cli sits above every package) but so that `hotline import` or `hotline lookup` on a partner's
+machine starts without loading Faust, FastAPI or the broker tools.
+"""
 
 from __future__ import annotations
 
@@ -14,14 +19,14 @@ import typer
 from pydantic import ValidationError
 from typer.core import TyperGroup
 
+from cli.exits import CommandError, ExitCode, settings_problem
 from hotline import __version__
-from hotline.exits import CommandError, ExitCode, settings_problem
 from hotline.settings import Settings, digest
 
 
 class _Commands(TyperGroup):
     """Turns the failures an operator can act on into one line and its exit code
-    (hotline/exits.py); anything else keeps its traceback, as a bug should."""
+    (cli/exits.py); anything else keeps its traceback, as a bug should."""
 
     # Any: typer's own click Context (vendored since 0.24) or click's, by typer version.
     def invoke(self, ctx: Any) -> Any:
@@ -66,7 +71,7 @@ def up(
     demo: Annotated[bool, typer.Option("--demo/--no-demo", help="Post demo traffic.")] = True,
 ) -> None:
     """Start broker, worker, gateway (and demo traffic); Ctrl-C stops them all."""
-    from hotline.supervisor import run_all
+    from cli.supervisor import run_all
 
     raise typer.Exit(run_all(Settings(), demo=demo))
 
@@ -79,7 +84,7 @@ def kafka(
     data_dir: Annotated[Path | None, typer.Option(help="Broker data directory.")] = None,
 ) -> None:
     """Fetch (first time) and run a single-node Kafka broker on 127.0.0.1."""
-    from hotline.broker import BrokerError, serve
+    from cli.broker import BrokerError, serve
 
     settings = Settings()
     try:
@@ -191,7 +196,7 @@ def demo(
     once: Annotated[bool, typer.Option(help="Post the demo file once, then stop.")] = False,
 ) -> None:
     """Post demo alerts as the three demo agencies."""
-    from hotline.demo.traffic import run_demo
+    from cli.demo.traffic import run_demo
 
     try:
         asyncio.run(run_demo(url.rstrip("/"), rate=rate, loop_forever=not once))
@@ -221,7 +226,7 @@ def import_numbers(
     ] = 10,
 ) -> None:
     """Post a scam-number list through the bulk lane, with a progress bar."""
-    from hotline.importer import run_import
+    from cli.importer import run_import
 
     code = run_import(file, url=url.rstrip("/"), key=key, batch=batch, attempts=attempts)
     raise typer.Exit(code)
@@ -251,7 +256,7 @@ def lookup(
     """Look up a number, a document or a person among what partners shared with you."""
     from rich.console import Console
 
-    from hotline.lookup import fetch, render
+    from cli.lookup import fetch, render
 
     given = {
         "number": number,
@@ -288,7 +293,7 @@ def numbers_sync(
     every: Annotated[float, typer.Option(min=1.0, help="Seconds between syncs (--follow).")] = 10.0,
 ) -> None:
     """Bring a local blocklist file up to date with the numbers shared with you."""
-    from hotline.numbers_sync import sync
+    from cli.numbers_sync import sync
 
     sync(url.rstrip("/"), key, out, follow=follow, every=every, note=typer.echo)
 

@@ -1,3 +1,0 @@
-from hotline.cli import main
-
-main()
