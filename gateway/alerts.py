@@ -9,8 +9,9 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
@@ -110,15 +111,13 @@ async def post_alert(request: Request, sender: Partner, services: ServicesDep) -
         metrics.ALERTS_REJECTED.labels(sender, "invalid").inc()
         raise
     item = intake.checked(record)
-    prior = _prior(services, item)
-    if prior is not None:
-        return prior
-    _check_follow_up(services, sender, item, {})
-    route = _route(services, sender, item, {})
+    admitted = _admit_one(services, sender, item, Taken())
+    if isinstance(admitted, Accepted):
+        return admitted
     await services.publisher.send(
-        topics(services.settings).inbound_of(route.lane), route.key.encode(), item.value
+        topics(services.settings).inbound_of(admitted.lane), admitted.key.encode(), item.value
     )
-    services.hub.note_accepted(item.alert_id, item.value, route.lane)
+    services.known.note_accepted(item.alert_id, item.value, admitted.lane)
     _count(sender, item.kind, item.lane)
     log.info("alert accepted", extra={"alert_id": item.alert_id, "sender": sender})
     return Accepted(alert_id=item.alert_id, lane=item.lane)
@@ -208,7 +207,7 @@ def _import_id(given: str | None) -> str:
 )
 async def get_alert(alert_id: str, agency: Reader, services: ServicesDep) -> Response:
     """An alert and its delivery state, as much of it as the caller may see."""
-    state = services.hub.state(alert_id)
+    state = services.known.state(alert_id)
     view = ntk.alert_view(agency, state) if state is not None else None
     if view is None:
         raise NotFound(f"no alert {alert_id!r} visible to {agency}")
@@ -247,52 +246,35 @@ async def _admit(
         topic: partition_count(services.settings, topic) for topic in (t.inbound, t.inbound_bulk)
     }
     pending: dict[str, list[Pending]] = {}
-    in_batch: dict[str, str] = {}  # alert_id -> content_hash of the items taken so far
-    routes: dict[str, Route] = {}  # alert_id -> where it is written (the hub learns it later)
+    taken = Taken()
     rejected: Counter[str] = Counter()
     for i, outcome in enumerate(outcomes):
         if i % YIELD_EVERY == YIELD_EVERY - 1:
             await asyncio.sleep(0)
-        if isinstance(outcome, Checked):
-            try:
-                _check_follow_up(services, sender, outcome, in_batch)
-            except InvalidAlert as exc:
-                outcome = Refused.of(exc)
         if isinstance(outcome, Refused):
             if outcome.code != IntakeUnavailable.code:  # ours, not the partner's: no rejection
                 rejected[outcome.code] += 1
-            results[i] = BatchItem(
-                index=i,
-                status=outcome.status,
-                error=outcome.code,
-                detail=outcome.detail,
-                errors=outcome.errors,
-            )
+            results[i] = _refused(i, outcome.status, outcome.code, outcome.detail, outcome.errors)
             continue
-        earlier = in_batch.get(outcome.alert_id)
         try:
-            prior = _prior(services, outcome)
-            if earlier is not None and earlier != outcome.content_hash:
-                raise Conflict("source_ref appears twice in this batch with different content")
-        except (Conflict, InvalidAlert) as exc:  # InvalidAlert: it was rejected before
-            results[i] = BatchItem(
-                index=i,
-                status=exc.status_code,
-                alert_id=outcome.alert_id,
-                error=exc.code,
-                detail=exc.detail,
-                errors=exc.extra.get("errors"),
+            admitted = _admit_one(services, sender, outcome, taken)
+        except (Conflict, InvalidAlert) as exc:
+            rejected[exc.code] += 1
+            results[i] = _refused(
+                i,
+                exc.status_code,
+                exc.code,
+                exc.detail,
+                exc.extra.get("errors"),
+                exc.extra.get("alert_id"),
             )
             continue
-        if prior is not None or earlier is not None:
+        if isinstance(admitted, Accepted):
             results[i] = BatchItem(index=i, status=202, alert_id=outcome.alert_id, duplicate=True)
             continue
-        in_batch[outcome.alert_id] = outcome.content_hash
-        route = _route(services, sender, outcome, routes)
-        routes[outcome.alert_id] = route
-        topic = t.inbound_of(route.lane)
-        where = _partition(outcome, route, counts[topic])
-        pending.setdefault(topic, []).append(Pending(i, outcome, route.key, where))
+        topic = t.inbound_of(admitted.lane)
+        where = _partition(outcome, admitted, counts[topic])
+        pending.setdefault(topic, []).append(Pending(i, outcome, admitted.key, where))
     for code, n in rejected.items():
         metrics.ALERTS_REJECTED.labels(sender, code).inc(n)
     return pending
@@ -319,7 +301,7 @@ async def _publish(
             if n % YIELD_EVERY == YIELD_EVERY - 1:
                 await asyncio.sleep(0)
             if error is None:
-                services.hub.note_accepted(item.alert_id, item.value, lane)
+                services.known.note_accepted(item.alert_id, item.value, lane)
                 accepted[item.kind, item.lane] += 1
                 results[i] = BatchItem(index=i, status=202, alert_id=item.alert_id)
             else:
@@ -334,9 +316,51 @@ async def _publish(
         _count(sender, kind, lane, n)
 
 
+@dataclass(slots=True)
+class Taken:
+    """What a request has taken so far (a batch's earlier items; nothing, for a single post)."""
+
+    hashes: dict[str, str] = field(default_factory=dict)  # alert_id -> its content_hash
+    routes: dict[str, Route] = field(default_factory=dict)  # where each went (not known yet)
+
+
+def _admit_one(services: Services, sender: str, item: Checked, taken: Taken) -> Accepted | Route:
+    """The checks one alert goes through once valid, a single post or a batch item alike, that
+    need what this gateway knows of earlier alerts: a retry gets its first answer (Accepted),
+    a new alert its route. Raises Conflict or InvalidAlert (with `alert_id` when the answer
+    names it)."""
+    _check_follow_up(services, sender, item, taken.hashes)
+    prior = _prior(services, item)
+    earlier = taken.hashes.get(item.alert_id)
+    if earlier is not None and earlier != item.content_hash:
+        raise Conflict(
+            "source_ref appears twice in this batch with different content", alert_id=item.alert_id
+        )
+    if prior is not None:
+        return prior
+    if earlier is not None:
+        return Accepted(alert_id=item.alert_id, lane=item.lane, duplicate=True)
+    taken.hashes[item.alert_id] = item.content_hash
+    route = taken.routes[item.alert_id] = _route(services, sender, item, taken.routes)
+    return route
+
+
+def _refused(
+    i: int,
+    status: int,
+    code: str,
+    detail: str,
+    errors: list[dict[str, Any]] | None,
+    alert_id: str | None = None,
+) -> BatchItem:
+    return BatchItem(
+        index=i, status=status, alert_id=alert_id, error=code, detail=detail, errors=errors
+    )
+
+
 def _prior(services: Services, item: Checked) -> Accepted | None:
     """A retry gets the same answer; reusing a source_ref for other content is a conflict."""
-    prior = services.hub.state(item.alert_id)
+    prior = services.known.state(item.alert_id)
     if prior is None:
         return None
     if prior.alert.content_hash != item.content_hash:
@@ -346,7 +370,11 @@ def _prior(services: Services, item: Checked) -> Accepted | None:
         )
     if prior.status == "rejected":  # the same content would be rejected again
         why = f"this alert was rejected: {prior.reason}"
-        raise InvalidAlert(why, errors=[{"field": "body", "message": why, "type": "rejected"}])
+        raise InvalidAlert(
+            why,
+            errors=[{"field": "body", "message": why, "type": "rejected"}],
+            alert_id=item.alert_id,
+        )
     return Accepted(
         alert_id=item.alert_id,
         status=prior.status,
@@ -367,7 +395,7 @@ def _check_follow_up(
     if item.references is None:
         return
     ref_id = alert_id_for(sender, item.references)
-    ref = None if ref_id in in_batch else services.hub.state(ref_id)
+    ref = None if ref_id in in_batch else services.known.state(ref_id)
     if ref is None or ref.status in ("accepted", "rejected"):
         return
     body = loads(AlertRecord, item.value).body  # read back only for this rarer case
@@ -378,23 +406,23 @@ class Route(NamedTuple):
     """Where an alert is written: its lane's inbound topic, and the key of the record."""
 
     lane: Lane
-    key: str  # the alert id its group starts from (Hub.group_of): that group's partition
+    key: str  # the alert id its group starts from (KnownAlerts.group_of): that group's partition
 
 
 def _route(services: Services, sender: str, item: Checked, in_batch: Mapping[str, Route]) -> Route:
     """An alert goes to its urgency's lane, keyed by its own id. A follow-up goes where the
     alert it references went: to the lane that holds it (that lane alone knows it and its
     recipients), keyed by its group, so that lane reads the whole group from one partition.
-    `in_batch`: the routes of earlier items of the same batch, not known to the hub yet."""
+    `in_batch`: the routes of earlier items of the same batch, not known to the gateway yet."""
     if item.references is None:
         return Route(item.lane, item.alert_id)
     ref_id = alert_id_for(sender, item.references)
     earlier = in_batch.get(ref_id)
     if earlier is not None:
         return earlier
-    # Known to the hub, or not at all: then the follow-up's own lane (the stream parks it
+    # Known to the gateway, or not at all: then the follow-up's own lane (the stream parks it
     # until that alert comes), keyed by that alert's id, which is its group's if an original.
-    return Route(services.hub.lane_of(ref_id) or item.lane, services.hub.group_of(ref_id))
+    return Route(services.known.lane_of(ref_id) or item.lane, services.known.group_of(ref_id))
 
 
 class Pending(NamedTuple):

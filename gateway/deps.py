@@ -14,6 +14,7 @@ from hotline.settings import Settings, digest
 
 from .hub import Hub
 from .intake_pool import IntakePool
+from .known import KnownAlerts
 from .limits import RateLimits
 from .publisher import Publisher
 from .registry_client import RegistryClient
@@ -23,7 +24,8 @@ from .registry_client import RegistryClient
 class Services:
     settings: Settings
     publisher: Publisher
-    hub: Hub
+    hub: Hub  # fans the delivery topics out to the consoles' sockets
+    known: KnownAlerts  # each alert's state, as the hub reads it (or as this gateway wrote it)
     partner_limits: RateLimits
     bulk_limits: RateLimits
     intake: IntakePool  # validates batch posts off the event loop

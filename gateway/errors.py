@@ -38,7 +38,9 @@ class ErrorBody(BaseModel):
         default=None, description="429/503: the seconds also sent as `Retry-After`"
     )
     alert_id: str | SkipJsonSchema[None] = Field(
-        default=None, description="409: the alert that already holds this `source_ref`"
+        default=None,
+        description="409: the alert that already holds this `source_ref`; 422: the rejected"
+        " alert a retry repeats",
     )
 
 
@@ -80,7 +82,7 @@ def install(app: FastAPI) -> None:
         headers = {}
         if exc.status_code == 401:
             headers["WWW-Authenticate"] = "Bearer"
-        if "retry_after" in exc.extra:
+        if exc.retriable:
             headers["Retry-After"] = str(exc.extra["retry_after"])
         return JSONResponse(exc.to_json(), status_code=exc.status_code, headers=headers)
 

@@ -102,7 +102,7 @@ async def number_changes(
     """Every scam number shared with the caller that was added or changed after `after`, with
     the cursor to continue from. `Accept: application/x-ndjson`: one change per line, then a
     last line `{"next", "more"}`."""
-    stores = services.hub.states.by_topic
+    stores = services.known.states.by_topic
     lanes = topics(services.settings).states()
     counts = {lane: partition_count(services.settings, t) for lane, t in lanes.items()}
     cursor = decode_cursor(after, counts)

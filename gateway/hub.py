@@ -7,9 +7,8 @@ burst (a bulk import) costs no per-socket queue and a slow socket only falls beh
 A console's cursor is the Kafka offset on its agency's topic, so a reconnect to any replica
 resumes exactly where it stopped: from the ring, or from Kafka when older.
 
-The same consumer reads every partition of both lanes' alert-state topics into the state
-stores (gateway.states): from them the gateway knows which lane holds an alert, and which
-group it belongs to, the key its follow-ups and acknowledgements are written with.
+The same consumer reads every partition of both lanes' alert-state topics and hands them to
+what the gateway knows of each alert (gateway/known.py); consoles' events go first.
 """
 
 from __future__ import annotations
@@ -17,139 +16,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Final, Protocol
+from typing import Any
 
-import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from hotline import metrics
-from hotline.codec import loads
-from hotline.models import AlertRecord, AlertState, Lane, alert_id_for
 from hotline.settings import Settings
 from hotline.topics import topics
 
-from .states import AlertStates, LaneStates
+from .known import KnownAlerts
+from .ring import EVENT_ID, Backlog, Entry, Feed, Subscriber, parse_entry
 
 log = logging.getLogger("hotline.gateway")
 
 READ_RANGE_TIMEOUT_S = 30.0
 # Records handled between two turns of the event loop (a few milliseconds of work).
 SLICE = 500
-# Alerts written but not yet processed that a gateway remembers: an import running ahead of
-# the stream must not grow the gateway without bound. Beyond it the oldest read as unknown
-# until the stream has processed them (and a retry of one is sent again, deduplicated there).
-ACCEPTED_CAP = 50_000
-# How far a follow-up of a follow-up (of ...) is walked back to the alert its group starts
-# from: real chains are a few long; the bound only stops a cycle of references.
-GROUP_DEPTH = 16
-
-
-# One event of an agency's feed: (offset, event_id, event, lane, received_at, payload), where
-# received_at is the unix time the alert was accepted (for the end-to-end latency metric) and
-# payload the console JSON, cursor included. A plain tuple, not an object: CPython stops
-# tracking a tuple of plain values, so the rings' events (HOTLINE_CONSOLE_RING per agency) cost
-# the garbage collector nothing. As dataclass instances every full collection walked them all,
-# stopping the loop 34-59 ms for urgent posts and consoles during an import.
-Entry = tuple[int, str, str, str, float, bytes]
-OFFSET: Final = 0
-EVENT_ID: Final = 1
-EVENT: Final = 2
-LANE: Final = 3
-RECEIVED_AT: Final = 4
-PAYLOAD: Final = 5
-
-
-def is_urgent(entry: Entry) -> bool:
-    return entry[LANE] != "bulk"
-
-
-def ahead_payload(entry: Entry) -> bytes:
-    """The event sent before older ones: no cursor, so a resume cannot skip those."""
-    payload = entry[PAYLOAD]
-    return payload[: payload.rindex(b',"cursor":')] + b',"cursor":null}'
-
-
-class Subscriber(Protocol):
-    agency: str
-
-    def wake(self) -> None: ...
-
-
-@dataclass(slots=True)
-class Feed:
-    """One agency's recent events; `covered_from` is the first offset the ring is complete from."""
-
-    topic: str
-    capacity: int
-    ring: deque[Entry] = field(default_factory=deque)
-    ids: dict[str, int] = field(default_factory=dict)
-    covered_from: int = 0
-    subscribers: set[Subscriber] = field(default_factory=set)
-
-    def append(self, entry: Entry) -> bool:
-        if entry[EVENT_ID] in self.ids:
-            return False  # the worker re-sent it after a crash: already shown as new
-        self.ring.append(entry)
-        self.ids[entry[EVENT_ID]] = entry[OFFSET]
-        if len(self.ring) > self.capacity:
-            old = self.ring.popleft()
-            del self.ids[old[EVENT_ID]]
-            self.covered_from = old[OFFSET] + 1
-        return True
-
-    def after(self, cursor: int) -> list[Entry]:
-        # From the right: a live console asks for the last few entries, not the whole ring.
-        out = []
-        for e in reversed(self.ring):
-            if e[OFFSET] <= cursor:
-                break
-            out.append(e)
-        out.reverse()
-        return out
-
-    def recent(self, n: int) -> list[Entry]:
-        return list(self.ring)[-n:] if n else []
-
-    @property
-    def latest(self) -> int | None:
-        return self.ring[-1][OFFSET] if self.ring else None
-
-    @property
-    def position(self) -> int:
-        """Everything up to this offset is in the ring or was consumed before it."""
-        return self.ring[-1][OFFSET] if self.ring else self.covered_from - 1
-
-
-@dataclass(frozen=True, slots=True)
-class Backlog:
-    gap: tuple[int, int] | None  # [start, end) to read from Kafka before `entries`
-    entries: list[Entry]
-    position: int  # live events are those after this offset
-
-
-def parse_entry(offset: int, value: bytes) -> Entry:
-    doc = orjson.loads(value)
-    # The worker's JSON object never carries a cursor: append it instead of re-serializing
-    # every event (this loop is the gateway's hot path during a bulk import).
-    payload = b'%s,"cursor":%d}' % (value.rstrip()[:-1], offset)
-    if doc.get("type") == "digest":  # an import's progress: bulk, never ahead of an alert
-        at = datetime.fromisoformat(doc["at"]).timestamp()
-        return (offset, doc["event_id"], "digest", "bulk", at, payload)
-    received = datetime.fromisoformat(doc["alert"]["received_at"]).timestamp()
-    return (
-        offset,
-        doc["event_id"],
-        doc["event"],
-        doc["alert"].get("lane", "urgent"),
-        received,
-        payload,
-    )
 
 
 def partitions_of(names: Iterable[str], described: list[dict[str, Any]]) -> list[TopicPartition]:
@@ -185,20 +71,14 @@ def resume_points(
 
 
 class Hub:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, known: KnownAlerts | None = None) -> None:
         self.settings = settings
         t = topics(settings)
         self.feeds = {a: Feed(t.deliveries(a), settings.console_ring) for a in settings.agency_ids}
         self._by_topic = {f.topic: (a, f) for a, f in self.feeds.items()}
-        # alert_id -> AlertState JSON: the compacted topics, on disk with an LRU in front
-        self.states = LaneStates(
-            {topic: AlertStates(settings.gateway_state_cache) for topic in t.states().values()}
-        )
-        self._lanes = t.states()
-        self._states_dir = settings.data_dir / "gateway" / str(settings.gateway_port)
-        # alert_id -> AlertRecord JSON: written by this gateway, not yet processed by the stream
-        self.accepted: dict[str, bytes] = {}
-        self._accepted_lane: dict[str, Lane] = {}  # the lane it was written to, if not its own
+        # Where the alert states read here go.
+        self.known = known if known is not None else KnownAlerts(settings)
+        self._state_topics = self.known.states.by_topic
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
         # partition -> its end offset at start-up, not read up to yet: until every one is,
@@ -217,7 +97,7 @@ class Hub:
 
     async def start(self) -> None:
         # Asked before anything is opened: a topic not known yet fails the start harmlessly.
-        state_tps = await self._partitions(list(self.states.by_topic))
+        state_tps = await self._partitions(list(self._state_topics))
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.settings.kafka_bootstrap,
             group_id=None,
@@ -240,8 +120,8 @@ class Hub:
                 targets[tp] = ends[tp]
         state_begins = await consumer.beginning_offsets(state_tps)
         state_ends = await consumer.end_offsets(state_tps)
-        for topic, store in self.states.by_topic.items():
-            path = self._states_dir / topic
+        for topic, store in self._state_topics.items():
+            path = self.known.dir / topic
             parts = [tp for tp in state_tps if tp.topic == topic]
             part_begins = {tp.partition: state_begins[tp] for tp in parts}
             part_ends = {tp.partition: state_ends[tp] for tp in parts}
@@ -275,7 +155,7 @@ class Hub:
                 await self._task
         if self._consumer is not None:
             await self._consumer.stop()
-        self.states.close()
+        self.known.close()
 
     async def _run(self, consumer: AIOKafkaConsumer) -> None:
         lag_due = 0.0
@@ -288,7 +168,7 @@ class Hub:
             # Consoles' events before alert states (an import floods the states), and both in
             # slices with the loop let go between them: a fetch of thousands of records must
             # not hold up an urgent POST or a socket for the whole of it.
-            ordered = sorted(batches.items(), key=lambda kv: kv[0].topic in self.states.by_topic)
+            ordered = sorted(batches.items(), key=lambda kv: kv[0].topic in self._state_topics)
             for tp, records in ordered:
                 target = self._catching_up.get(tp)
                 if target is not None and records and records[-1].offset + 1 >= target:
@@ -300,69 +180,13 @@ class Hub:
             await asyncio.sleep(0)
 
     def _take(self, tp: TopicPartition, records: list[Any]) -> None:
-        store = self.states.by_topic.get(tp.topic)
-        if store is None:
-            agency, feed = self._by_topic[tp.topic]
-            self._dispatch(agency, feed, ((r.offset, r.value) for r in records))
+        if tp.topic in self._state_topics:
+            if records:
+                states = [(r.key.decode(), r.value, r.offset) for r in records]
+                self.known.apply(tp.topic, tp.partition, states, records[-1].offset + 1)
             return
-        if records:
-            updates = [(r.key.decode(), r.value) for r in records]
-            for key, _ in updates:
-                self.accepted.pop(key, None)
-                self._accepted_lane.pop(key, None)
-            offsets = [r.offset for r in records]
-            store.apply(updates, records[-1].offset + 1, tp.partition, offsets)
-
-    def note_accepted(self, alert_id: str, record: bytes, lane: Lane | None = None) -> None:
-        """Kafka holds the alert: until the stream has processed it, it reads as accepted.
-
-        `lane`: the lane it was written to, when not the one its urgency gives (a follow-up
-        goes to the lane of the alert it references)."""
-        if alert_id not in self.states:
-            self.accepted[alert_id] = record
-            if lane is not None:
-                self._accepted_lane[alert_id] = lane
-            if len(self.accepted) > ACCEPTED_CAP:
-                oldest = next(iter(self.accepted))
-                del self.accepted[oldest]
-                self._accepted_lane.pop(oldest, None)
-
-    def lane_of(self, alert_id: str) -> Lane | None:
-        """The lane that holds the alert (it processes its follow-ups and acknowledgements)."""
-        for lane, topic in self._lanes.items():
-            if alert_id in self.states.by_topic[topic]:
-                return lane
-        if alert_id in self._accepted_lane:
-            return self._accepted_lane[alert_id]
-        accepted = self.accepted.get(alert_id)
-        return None if accepted is None else loads(AlertRecord, accepted).lane
-
-    def group_of(self, alert_id: str) -> str:
-        """The id of the alert that the alert's chain of follow-ups starts from: the key of
-        every record about any alert of the chain, so the bulk lane, whose inputs have many
-        partitions, reads them all from one.
-
-        Walked through what this gateway knows (processed states, alerts it wrote); where it
-        knows no further, the last id reached, which is right whenever that alert is an
-        original (the common case: a follow-up of an alert this gateway has not seen)."""
-        current = alert_id
-        for _ in range(GROUP_DEPTH):
-            state = self.state(current)
-            if state is None or state.alert.body.references is None:
-                return current
-            current = alert_id_for(state.alert.sender, state.alert.body.references)
-        return current
-
-    def state(self, alert_id: str) -> AlertState | None:
-        """The stored state of an alert (internal: pass it through need_to_know)."""
-        raw = self.states.get(alert_id)
-        if raw is not None:
-            return loads(AlertState, raw)
-        accepted = self.accepted.get(alert_id)
-        if accepted is None:
-            return None
-        record = loads(AlertRecord, accepted)
-        return AlertState(alert=record, status="accepted", updated_at=record.received_at)
+        agency, feed = self._by_topic[tp.topic]
+        self._dispatch(agency, feed, ((r.offset, r.value) for r in records))
 
     async def _report_lag(self, consumer: AIOKafkaConsumer) -> None:
         # Summed over a topic's partitions: the gauge is per topic.

@@ -67,7 +67,7 @@ async def lookup(
         date_of_birth=date_of_birth,
     )
     cases = await services.registry.cases(query)
-    matches = [m for c in cases if (m := ntk.lookup_match(agency, c, services.hub.state))]
+    matches = [m for c in cases if (m := ntk.lookup_match(agency, c, services.known.state))]
     return Response(
         dumps(LookupAnswer(query=query, matches=matches)), media_type="application/json"
     )

@@ -29,6 +29,7 @@ from . import alerts, asyncapi, contract, docs, errors, feed, health, lookup, se
 from .deps import Services
 from .hub import Hub
 from .intake_pool import IntakePool
+from .known import KnownAlerts
 from .limits import RateLimits
 from .publisher import Publisher
 from .registry_client import RegistryClient
@@ -39,10 +40,12 @@ STATIC = Path(__file__).parent / "static"
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    known = KnownAlerts(settings)
     services = Services(
         settings,
         Publisher(settings),
-        Hub(settings),
+        Hub(settings, known),
+        known,
         RateLimits(settings.partner_rate_per_s, settings.partner_burst),
         RateLimits(settings.partner_bulk_items_per_s, settings.partner_bulk_burst),
         IntakePool(settings),

@@ -20,7 +20,8 @@ from hotline.settings import digest
 from hotline.topics import topics
 
 from .deps import Services
-from .hub import (
+from .limits import TokenBucket
+from .ring import (
     EVENT,
     EVENT_ID,
     LANE,
@@ -33,7 +34,6 @@ from .hub import (
     ahead_payload,
     is_urgent,
 )
-from .limits import TokenBucket
 from .socket_messages import (
     Ack,
     AckAccepted,
@@ -53,7 +53,9 @@ log = logging.getLogger("hotline.gateway")
 router = APIRouter()
 
 AUTH_TIMEOUT_S = 10.0
-STATE_WAIT_STEPS = 40  # x 50 ms
+# How long an acknowledgement waits for the state of the alert it names: the event it answers
+# can overtake that state by milliseconds (they travel on different topics).
+STATE_WAIT_S = 2.0
 SEND_TIMEOUT_S = 10.0  # a client that takes no data for this long is dropped (and resumes)
 RECIPIENT_EVENTS = frozenset({"new", "updated", "cancelled", "corroborated", "escalated"})
 # A console this many events behind (a bulk import outrunning its socket, a long resume) gets
@@ -281,7 +283,7 @@ def bad_message(exc: ValidationError) -> str:
 
 async def _ack(conn: Connection, services: Services, msg: Ack) -> None:
     alert_id = msg.alert_id
-    raw = await _state(services, alert_id)
+    raw = await services.known.wait_for(alert_id, STATE_WAIT_S)
     state = loads(AlertState, raw) if raw is not None else None
     if state is None or not any(r.agency == conn.agency for r in state.receipts):
         why = f"no alert {alert_id!r} was delivered to {conn.agency}"
@@ -296,8 +298,8 @@ async def _ack(conn: Connection, services: Services, msg: Ack) -> None:
     try:
         # To the lane that holds the alert: it alone can record the acknowledgement. Keyed by
         # the alert's group, as the alert was: the lane reads both from the same partition.
-        lane = services.hub.lane_of(cmd.alert_id) or "urgent"
-        key = services.hub.group_of(cmd.alert_id)
+        lane = services.known.lane_of(cmd.alert_id) or "urgent"
+        key = services.known.group_of(cmd.alert_id)
         await services.publisher.send(
             topics(services.settings).acks_of(lane), key.encode(), dumps(cmd)
         )
@@ -305,16 +307,6 @@ async def _ack(conn: Connection, services: Services, msg: Ack) -> None:
         await _error(conn, "kafka_unavailable", exc.detail, alert_id)
         return
     await conn.send_message(AckAccepted(alert_id=cmd.alert_id))
-
-
-async def _state(services: Services, alert_id: str) -> bytes | None:
-    """The alert's state; the delivery can overtake it by milliseconds, so wait a little."""
-    for _ in range(STATE_WAIT_STEPS):
-        raw = services.hub.states.get(alert_id)
-        if raw is not None:
-            return raw
-        await asyncio.sleep(0.05)
-    return None
 
 
 async def _error(

@@ -1,7 +1,11 @@
 """One error root for the hotline; behaviour lives in class flags, not in except-lists.
 
 The gateway maps every `HotlineError` to an HTTP status and a JSON body in one handler
-(`gateway/errors.py`); stream agents ask `retriable` instead of listing types.
+(`gateway/errors.py`). `retriable` is what a caller's retry policy runs on: a retriable error
+always says when to try again (`retry_after`, sent as the `Retry-After` header too), which is
+what the partner clients (cli/importer.py, the demo, `hotline numbers sync`) wait for; any
+other error is final. The stream's own Kafka writes retry on Kafka's errors
+(streams/errors.py), which never become a HotlineError.
 """
 
 from __future__ import annotations
@@ -13,10 +17,14 @@ class HotlineError(Exception):
     status_code: ClassVar[int] = 500
     code: ClassVar[str] = "internal_error"
     retriable: ClassVar[bool] = False
+    # The wait a retriable error names when its raiser knows no better one.
+    retry_after_s: ClassVar[int] = 1
 
     def __init__(self, detail: str, **extra: Any) -> None:
         super().__init__(detail)
         self.detail = detail
+        if self.retriable:
+            extra.setdefault("retry_after", self.retry_after_s)
         self.extra = extra
 
     def to_json(self) -> dict[str, Any]:
@@ -24,6 +32,8 @@ class HotlineError(Exception):
 
 
 class ConfigError(HotlineError):
+    """Settings or topics a process cannot run with: the operator must fix them first."""
+
     code = "config_error"
 
 

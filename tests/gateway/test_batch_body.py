@@ -294,7 +294,7 @@ def test_an_array_cut_into_chunks_is_answered_item_by_item_in_order(
     monkeypatch.setattr(intake_pool, "CHUNK_ITEMS", 2)
     r = post(app, json.dumps(across_chunks(), indent=2).encode())  # line feeds between items
     assert answers(r) == ACROSS_CHUNKS
-    stored = app.state.services.hub.state(alert_id_for(SENDER, "HN-X-1"))
+    stored = app.state.services.known.state(alert_id_for(SENDER, "HN-X-1"))
     assert stored.alert.body.description == NOTE
 
 
@@ -308,7 +308,7 @@ def test_ndjson_cut_into_pieces_and_chunks_is_answered_item_by_item_in_order(
     ends = [b"\r\n", b"\n\n", b"\r", b"\n \t\n", b"\n", b"\r\n\r\n", b"\n", b""]
     body = b"\n" + b"".join(line + end for line, end in zip(lines, ends, strict=True))
     assert answers(post(app, body, "application/x-ndjson")) == ACROSS_CHUNKS
-    stored = app.state.services.hub.state(alert_id_for(SENDER, "HN-X-1"))
+    stored = app.state.services.known.state(alert_id_for(SENDER, "HN-X-1"))
     assert stored.alert.body.description == NOTE
 
 

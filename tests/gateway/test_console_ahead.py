@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from gateway import ws
-from gateway.hub import Hub, parse_entry
+from gateway.hub import Hub
+from gateway.ring import parse_entry
 from hotline.settings import Settings
 
 AGENCY = "cn-beijing"

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 
 from gateway.contract import EXAMPLE_SENDER, EXAMPLES
 from gateway.main import create_app
-from hotline.demo.traffic import DEMO_FILE
 from hotline.models import alert_in_adapter
+from hotline.samples import SAMPLE_ALERTS
 from hotline.settings import Settings
 
 PARTNER = {"Authorization": f"Bearer demo-partner-{EXAMPLE_SENDER}"}
@@ -175,7 +175,7 @@ def test_a_body_declared_as_json_must_be_an_array(client: TestClient) -> None:
 
 
 def test_examples_are_demo_alerts_and_valid_against_the_alert_schema(doc: dict[str, Any]) -> None:
-    demo = [json.loads(line) for line in DEMO_FILE.read_text(encoding="utf-8").splitlines()]
+    demo = [json.loads(line) for line in SAMPLE_ALERTS.read_text(encoding="utf-8").splitlines()]
     examples = operations(doc)["postAlert"]["requestBody"]["content"]["application/json"][
         "examples"
     ]

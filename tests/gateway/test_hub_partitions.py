@@ -99,7 +99,7 @@ async def read(consumer: Consumer, batch: dict[TopicPartition, list[Record]]) ->
 async def test_caught_up_only_once_every_partition_is_read(tmp_path: Path) -> None:
     hub = Hub(Settings(data_dir=tmp_path))
     topic = topics(hub.settings).alert_state_bulk
-    store = hub.states.by_topic[topic]
+    store = hub.known.states.by_topic[topic]
     store.open(tmp_path / "s")
     p0, p1 = TopicPartition(topic, 0), TopicPartition(topic, 1)
     hub._catching_up = {p0: 2, p1: 1}
@@ -208,7 +208,7 @@ async def test_the_hub_resumes_every_partition_where_its_store_stopped(
         bulk = topics(hub.settings).alert_state_bulk
         assert [broker.seeks[TopicPartition(bulk, p)] for p in range(3)] == [5, 0, 0]
         assert hub._catching_up == {TopicPartition(bulk, 0): 10, TopicPartition(bulk, 1): 4}
-        assert "al-0" in hub.states
+        assert "al-0" in hub.known.states
     finally:
         await hub.stop()
 
@@ -222,7 +222,7 @@ async def test_a_store_past_its_partitions_end_is_read_anew(
     try:
         bulk = topics(hub.settings).alert_state_bulk
         assert [broker.seeks[TopicPartition(bulk, p)] for p in range(3)] == [0, 0, 0]
-        assert "al-0" not in hub.states and "al-1" not in hub.states
+        assert "al-0" not in hub.known.states and "al-1" not in hub.known.states
     finally:
         await hub.stop()
 

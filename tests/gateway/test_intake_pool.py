@@ -21,9 +21,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gateway import intake_pool
-from gateway.hub import Hub
 from gateway.intake import check_item
 from gateway.intake_pool import IntakePool
+from gateway.known import KnownAlerts
 from gateway.main import create_app
 from hotline.codec import dumps
 from hotline.models import AlertState, Receipt, alert_id_for
@@ -49,11 +49,11 @@ def post_batch(app: Any, items: list[Any], **params: str) -> httpx.Response:
     return client.post("/v1/alerts/batch", content=json.dumps(items), headers=AUTH, params=params)
 
 
-def routed(hub: Hub, monkeypatch: pytest.MonkeyPatch, *states: AlertState) -> None:
-    """The hub knows these alerts as the stream has routed them."""
+def routed(known: KnownAlerts, monkeypatch: pytest.MonkeyPatch, *states: AlertState) -> None:
+    """The gateway knows these alerts as the stream has routed them."""
     by_id = {s.alert.alert_id: s for s in states}
-    known = hub.state
-    monkeypatch.setattr(hub, "state", lambda alert_id: by_id.get(alert_id) or known(alert_id))
+    state = known.state
+    monkeypatch.setattr(known, "state", lambda alert_id: by_id.get(alert_id) or state(alert_id))
 
 
 def aid(ref: str) -> str:
@@ -88,11 +88,11 @@ def test_a_mixed_batch_is_answered_item_by_item_as_before(
     services = app.state.services
     for body in (scam("HN-B-KNOWN"), scam("HN-B-OTHER")):
         known = record(SENDER, body, lane="bulk")
-        services.hub.note_accepted(known.alert_id, dumps(known))
+        services.known.note_accepted(known.alert_id, dumps(known))
     red = record(SENDER, scam("HN-B-ROUTED", tlp="amber"))
     receipt = Receipt(agency="cn-beijing", delivered_at=NOW)
     routed(
-        services.hub,
+        services.known,
         monkeypatch,
         AlertState(alert=red, status="delivered", receipts=[receipt], updated_at=NOW),
     )
@@ -362,7 +362,7 @@ def test_a_repeat_of_a_rejected_alert_fails_alone_in_a_batch(
     body = scam("HN-RJ-1")
     rejected = record(SENDER, body, lane="bulk")
     state = AlertState(alert=rejected, status="rejected", reason="conflict", updated_at=NOW)
-    routed(app.state.services.hub, monkeypatch, state)
+    routed(app.state.services.known, monkeypatch, state)
     r = post_batch(app, [body, scam("HN-RJ-2")])
     assert r.status_code == 200, r.text
     again, other = r.json()["items"]

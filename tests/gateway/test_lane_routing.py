@@ -31,6 +31,7 @@ class Publisher:
 class Services:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
+        self.known = hub.known
         self.settings = hub.settings
         self.publisher = Publisher()
 
@@ -38,7 +39,7 @@ class Services:
 def hub_with_states(tmp_path: Path) -> Hub:
     settings = Settings(data_dir=tmp_path)
     hub = Hub(settings)
-    for topic, store in hub.states.by_topic.items():
+    for topic, store in hub.known.states.by_topic.items():
         store.open(tmp_path / topic)
     return hub
 
@@ -48,22 +49,22 @@ def held_by(hub: Hub, lane: str, ref: str, **over: Any) -> str:
     receipts = [Receipt(agency="cn-beijing", delivered_at=NOW)]
     state = AlertState(alert=rec, status="delivered", receipts=receipts, updated_at=NOW)
     topic = topics(hub.settings).states()["urgent" if lane == "urgent" else "bulk"]
-    hub.states.by_topic[topic].apply([(rec.alert_id, dumps(state))], 1)
+    hub.known.states.by_topic[topic].apply([(rec.alert_id, dumps(state))], 1)
     return rec.alert_id
 
 
 def test_the_hub_knows_which_lane_holds_an_alert(tmp_path: Path) -> None:
     hub = hub_with_states(tmp_path)
-    assert hub.lane_of(held_by(hub, "bulk", "B-1")) == "bulk"
-    assert hub.lane_of(held_by(hub, "urgent", "U-1")) == "urgent"
+    assert hub.known.lane_of(held_by(hub, "bulk", "B-1")) == "bulk"
+    assert hub.known.lane_of(held_by(hub, "urgent", "U-1")) == "urgent"
     # Written but not processed yet: where it was written, else its own lane.
     follow_up = record("vn-hanoi", scam("F-1", "0912 345 678"))
-    hub.note_accepted(follow_up.alert_id, dumps(follow_up), "bulk")
-    assert hub.lane_of(follow_up.alert_id) == "bulk"
+    hub.known.note_accepted(follow_up.alert_id, dumps(follow_up), "bulk")
+    assert hub.known.lane_of(follow_up.alert_id) == "bulk"
     plain = record("vn-hanoi", scam("P-1", "0912 345 678"), lane="bulk")
-    hub.note_accepted(plain.alert_id, dumps(plain))
-    assert hub.lane_of(plain.alert_id) == "bulk"
-    assert hub.lane_of("al-unknown") is None
+    hub.known.note_accepted(plain.alert_id, dumps(plain))
+    assert hub.known.lane_of(plain.alert_id) == "bulk"
+    assert hub.known.lane_of("al-unknown") is None
 
 
 def test_a_follow_up_goes_to_the_lane_of_the_alert_it_references(tmp_path: Path) -> None:
@@ -97,27 +98,27 @@ def follow_up(ref: str, of: str, msg_type: str = "update") -> dict[str, Any]:
 def test_a_group_starts_at_the_alert_its_chain_of_follow_ups_references(tmp_path: Path) -> None:
     hub = hub_with_states(tmp_path)
     root = held_by(hub, "bulk", "G-1")
-    assert hub.group_of(root) == root  # an original is its own group
+    assert hub.known.group_of(root) == root  # an original is its own group
     first = held_by(hub, "bulk", "G-1-U", msg_type="update", references="G-1")
-    assert hub.group_of(first) == root
+    assert hub.known.group_of(first) == root
     # A follow-up of that follow-up, written but not processed yet: known as accepted.
     second = record("vn-hanoi", follow_up("G-1-C", "G-1-U", "cancel"), lane="bulk")
-    hub.note_accepted(second.alert_id, dumps(second), "bulk")
-    assert hub.group_of(second.alert_id) == root
+    hub.known.note_accepted(second.alert_id, dumps(second), "bulk")
+    assert hub.known.group_of(second.alert_id) == root
 
 
 def test_a_group_ends_where_the_gateway_knows_no_further(tmp_path: Path) -> None:
     hub = hub_with_states(tmp_path)
-    assert hub.group_of("al-unknown") == "al-unknown"
+    assert hub.known.group_of("al-unknown") == "al-unknown"
     # The referenced alert is not known: its id, the group's if it is an original.
     orphan = held_by(hub, "bulk", "O-1-U", msg_type="update", references="O-1")
-    assert hub.group_of(orphan) == alert_id_for("vn-hanoi", "O-1")
+    assert hub.known.group_of(orphan) == alert_id_for("vn-hanoi", "O-1")
     # References that go round (each names the other) end after a bounded walk.
     a = record("vn-hanoi", follow_up("C-A", "C-B"))
     b = record("vn-hanoi", follow_up("C-B", "C-A"))
-    hub.note_accepted(a.alert_id, dumps(a))
-    hub.note_accepted(b.alert_id, dumps(b))
-    assert hub.group_of(a.alert_id) in (a.alert_id, b.alert_id)
+    hub.known.note_accepted(a.alert_id, dumps(a))
+    hub.known.note_accepted(b.alert_id, dumps(b))
+    assert hub.known.group_of(a.alert_id) in (a.alert_id, b.alert_id)
 
 
 def test_a_follow_up_is_keyed_by_the_group_of_the_alert_it_references(tmp_path: Path) -> None:

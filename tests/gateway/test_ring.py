@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import json
 
-from gateway.hub import OFFSET, Feed, is_urgent, parse_entry
+from gateway.ring import OFFSET, Feed, is_urgent, parse_entry
 
 
 def _record(offset: int, lane: str = "bulk") -> bytes:

@@ -21,8 +21,8 @@ from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from gateway import asyncapi, ws
-from gateway.hub import PAYLOAD, ahead_payload, parse_entry
 from gateway.main import STATIC, create_app
+from gateway.ring import PAYLOAD, ahead_payload, parse_entry
 from gateway.socket_messages import CLOSE_CODES, Close, Error
 from hotline.settings import Settings
 
