@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -188,3 +190,50 @@ def test_the_last_digests_add_up_to_what_was_counted(
         "hits": sum(1 for w, _, _ in items if w == "hit"),
     }
     assert sum(ev.numbers for ev in last.values()) == len(items)
+
+
+def test_a_long_list_thins_its_digests_out() -> None:
+    """A number a second for an hour on one partition: a fixed 5 s would send 720 digests."""
+    table: dict[str, str] = {}
+    sent = []
+    t0 = NOW
+    for s in range(3600):
+        at = t0 + timedelta(seconds=s)
+        digests.count(table, "IMP-1", "vn-hanoi", "cn-beijing", 0, "new", at)
+        sent += [ev.at - t0 for _, ev in digests.due(table, at)]
+    # every 5 s at first, then ever further apart
+    assert sent[:3] == [timedelta(0), timedelta(seconds=5), timedelta(seconds=10)]
+    assert 60 <= len(sent) <= _bound(3600)
+    gaps = [b - a for a, b in itertools.pairwise(sent)]
+    assert gaps[-1] >= timedelta(seconds=3000 / 15)  # near the end: minutes apart
+
+
+def _bound(seconds: float) -> float:
+    """Running digests per partition at most, over a list of `seconds`: one every DIGEST_EVERY
+    until its age makes the interval longer; from then each comes at an age at least
+    slowing / (slowing - 1) times the last one's (the interval is a fraction of the age now)."""
+    every = digests.DIGEST_EVERY.total_seconds()
+    slowing = digests.DIGEST_SLOWING
+    knee = every * slowing
+    if seconds <= knee:
+        return seconds / every + 1
+    return slowing + 1 + math.log(seconds / knee) / math.log(slowing / (slowing - 1))
+
+
+@given(st_.integers(1, 6 * 3600), st_.integers(1, 8))
+def test_digests_per_partition_grow_with_the_log_of_the_list_s_duration(
+    seconds: int, partitions: int
+) -> None:
+    table: dict[str, str] = {}
+    n = 0
+    step = max(1, seconds // 400)  # an alert per partition this often, over `seconds`
+    for s in range(0, seconds + 1, step):
+        at = NOW + timedelta(seconds=s)
+        for p in range(partitions):
+            digests.count(table, "IMP-1", "vn-hanoi", "cn-beijing", p, "new", at)
+        n += len(digests.due(table, at))
+    n += len(digests.due(table, NOW + timedelta(seconds=seconds) + digests.DIGEST_IDLE))
+    # +1: the done one
+    assert n <= partitions * (_bound(seconds) + 1)
+    if seconds >= 3600:  # a long list costs far fewer messages than one every 5 s
+        assert n <= partitions * seconds / 5 / 5
