@@ -2,9 +2,11 @@
 
 Run as its own process (`python -m bench.passthrough ...`) so it competes for the 2 cores
 exactly like the worker does. It mirrors what the worker's bulk agent does with Kafka, minus
-every bit of hotline logic: take up to 200 records within 50 ms (streams/agents.py BULK_BATCH),
-produce each value unchanged with acks=all, await the acks of the batch, and commit the group
-offset every 500 records (the worker's broker_commit_every).
+every bit of hotline logic: take up to a bulk batch of records within the bulk lane's wait
+(streams/agents.py BULK_BATCH, BULK_WITHIN_S), produce each value unchanged with acks=all,
+await the acks of the batch, and commit the group offset as often as the worker does
+(streams/app.py COMMIT_EVERY). The constants are the worker's own, imported: a copy here had
+drifted to 200 records a batch while the worker took 100 (runs before 2026-12-05).
 
 Protocol: prints `{"ready": true}` once it owns the partition, then one JSON summary line
 after `--count` records, and exits.
@@ -19,9 +21,11 @@ import time
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-BATCH = 200
-WITHIN_MS = 50
-COMMIT_EVERY = 500
+from streams.agents import BULK_BATCH as BATCH
+from streams.agents import BULK_WITHIN_S
+from streams.app import COMMIT_EVERY
+
+WITHIN_MS = round(BULK_WITHIN_S * 1000)
 
 
 async def run(bootstrap: str, src: str, dst: str, group: str, count: int, timeout: float) -> None:

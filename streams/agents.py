@@ -44,6 +44,8 @@ log = logging.getLogger("hotline.worker")
 
 # Bulk alerts the bulk lane admits in one step, and so sends in one match request.
 BULK_BATCH = 100
+# How long the bulk lane waits for a batch to fill before it takes what came.
+BULK_WITHIN_S = 0.05
 # The bulk alerts the urgent lane matches in one step: what an urgent alert may wait for there
 # (each costs the urgent lane about a millisecond, its changelog writes included).
 MATCH_CHUNK = 10
@@ -398,7 +400,7 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
 
     def in_batches(name: str, topic: str, handle: Handle, size: int = BULK_BATCH) -> None:
         async def agent(stream: Any) -> None:
-            async for events in stream.take_events(size, within=0.05):
+            async for events in stream.take_events(size, within=BULK_WITHIN_S):
                 await step(topic, [_item(e) for e in events], handle, bulk=True)
                 _handled(events)
 

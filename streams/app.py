@@ -27,6 +27,8 @@ LANES: tuple[Lane, ...] = ("urgent", "bulk")
 # only. The agents bound the buffer themselves, flushing it at the end of every step
 # (streams/agents.py), so this limit is only a backstop for what no step should ever write.
 TABLE_WRITES_BUFFERED = 100_000
+# Records the consumer handles between two offset commits.
+COMMIT_EVERY = 500
 
 
 def create_app(settings: Settings, lanes: Collection[Lane] = LANES) -> faust.App:
@@ -56,7 +58,7 @@ def create_app(settings: Settings, lanes: Collection[Lane] = LANES) -> faust.App
         key_serializer="raw",
         value_serializer="raw",
         table_standby_replicas=1,
-        broker_commit_every=500,
+        broker_commit_every=COMMIT_EVERY,
         # A SIGKILLed worker's partitions move on after this long (Faust's default is 60 s).
         broker_session_timeout=10.0,
         broker_heartbeat_interval=2.0,
