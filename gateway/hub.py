@@ -182,8 +182,9 @@ class Hub:
     def _take(self, tp: TopicPartition, records: list[Any]) -> None:
         if tp.topic in self._state_topics:
             if records:
-                states = [(r.key.decode(), r.value, r.offset) for r in records]
-                self.known.apply(tp.topic, tp.partition, states, records[-1].offset + 1)
+                updates = [(r.key.decode(), r.value) for r in records]
+                offsets = [r.offset for r in records]
+                self.known.apply(tp.topic, tp.partition, updates, offsets)
             return
         agency, feed = self._by_topic[tp.topic]
         self._dispatch(agency, feed, ((r.offset, r.value) for r in records))

@@ -50,19 +50,18 @@ class KnownAlerts:
         self._waiting: defaultdict[str, set[asyncio.Future[bytes]]] = defaultdict(set)
 
     def apply(
-        self, topic: str, partition: int, records: list[tuple[str, bytes, int]], next_offset: int
+        self, topic: str, partition: int, updates: list[tuple[str, bytes]], offsets: list[int]
     ) -> None:
-        """States read from `partition` of `topic`: (alert id, state, offset) each, in order."""
-        if not records:
+        """States read from `partition` of `topic`, in order: (alert id, state) each, and the
+        offset each was read at (the lists the store takes, built once by the consumer)."""
+        if not updates:
             return
-        for alert_id, _, _ in records:
+        for alert_id, _ in updates:
             self.accepted.pop(alert_id, None)
             self._accepted_lane.pop(alert_id, None)
-        self.states.by_topic[topic].apply(
-            [(a, v) for a, v, _ in records], next_offset, partition, [o for _, _, o in records]
-        )
+        self.states.by_topic[topic].apply(updates, offsets[-1] + 1, partition, offsets)
         if self._waiting:
-            for alert_id, value, _ in records:
+            for alert_id, value in updates:
                 for waiter in self._waiting.pop(alert_id, ()):
                     if not waiter.done():
                         waiter.set_result(value)

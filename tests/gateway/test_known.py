@@ -57,7 +57,7 @@ async def test_a_state_read_later_wakes_its_waiter(tmp_path: Path) -> None:
     waiting = asyncio.create_task(known.wait_for(alert_id, timeout=5))
     await asyncio.sleep(0.01)
     assert not waiting.done()
-    known.apply(topic, 0, [(alert_id, value, 0)], 1)
+    known.apply(topic, 0, [(alert_id, value)], [0])
     assert await asyncio.wait_for(waiting, 1) == value
     assert state_after(known, alert_id).status == "delivered"
     assert not known._waiting  # withdrawn once answered
@@ -67,7 +67,7 @@ async def test_a_state_read_later_wakes_its_waiter(tmp_path: Path) -> None:
 async def test_a_state_already_read_is_answered_at_once(tmp_path: Path) -> None:
     known, topic = _opened(tmp_path)
     alert_id, value = _state("W-2")
-    known.apply(topic, 0, [(alert_id, value, 0)], 1)
+    known.apply(topic, 0, [(alert_id, value)], [0])
     assert await known.wait_for(alert_id, timeout=0) == value
     known.close()
 
@@ -78,7 +78,7 @@ async def test_a_state_that_never_comes_is_none_at_the_deadline(tmp_path: Path) 
     other_id, other = _state("W-4")
     waiting = asyncio.create_task(known.wait_for(alert_id, timeout=0.05))
     await asyncio.sleep(0)
-    known.apply(topic, 0, [(other_id, other, 0)], 1)  # another alert's state wakes nobody
+    known.apply(topic, 0, [(other_id, other)], [0])  # another alert's state wakes nobody
     assert await waiting is None
     assert not known._waiting
     known.close()
