@@ -34,7 +34,7 @@ from streams import partition
 from streams.cases import Homes, LinkMessage, Links, home_of
 from streams.errors import RETRIABLE, Guard, dead_letter, oversized_write, retry_writes
 from streams.matching import MatchAnswer, MatchItem, reply_values, request_values
-from streams.process import Matched, Out, Prepared, Processor, State
+from streams.process import Matched, Out, Position, Prepared, Processor, State
 from streams.staged import Savepoint, Staged
 from streams.turn import Turn
 from streams.urgent_producer import UrgentProducer
@@ -53,7 +53,7 @@ MATCH_CHUNK = 10
 DELIVER_BATCH = BULK_BATCH // MATCH_CHUNK
 
 Handle = Callable[[bytes], list[Out]]
-Item = tuple[int, bytes]  # a record's value, and the partition it was read from
+Item = tuple[int, int, bytes]  # the partition a record was read from, its offset, its value
 
 
 def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) -> None:
@@ -160,9 +160,9 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
             await send_all(guarded(source, item, handle), urgent=urgent)
         except UnwritableRecord as exc:
             before.rollback()
-            p, value = item
-            with partition.of(p):
-                failed = guard_of(source).failed(source, _offset(), value, exc, reject=True)
+            p, offset, value = item
+            with partition.of(p, offset):
+                failed = guard_of(source).failed(source, offset, value, exc, reject=True)
             await send_all(failed, urgent=urgent)
 
     async def timed_step(work: Callable[[datetime], list[Out]], *, bulk: bool = False) -> None:
@@ -214,9 +214,9 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
         return guards[lane_reading[source]]
 
     def guarded(source: str, item: Item, handle: Handle) -> list[Out]:
-        p, value = item
-        with partition.of(p):
-            return guard_of(source).run(source, _offset(), value, handle)
+        p, offset, value = item
+        with partition.of(p, offset):
+            return guard_of(source).run(source, offset, value, handle)
 
     # --- the urgent lane ------------------------------------------------------------------
 
@@ -285,7 +285,7 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
                 before.rollback()
                 failed = MatchAnswer.model_construct(item=item, error=repr(exc))
                 return [
-                    dead_letter(t.dead_letter, requests, _offset(), raw, exc),
+                    dead_letter(t.dead_letter, requests, partition.offset(), raw, exc),
                     _answer(answers, failed),
                 ]
 
@@ -311,7 +311,7 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
     def answered(st: State, then: Callable[[AlertRecord, State, datetime], list[Out]]) -> Any:
         """Delivers what the case index answered; `then`: how a released follow-up goes on."""
 
-        def one(answer: MatchAnswer) -> list[Out]:
+        def one(answer: MatchAnswer, position: Position | None) -> list[Out]:
             record = answer.item.record
             at = now()
             if record.alert_id in st.alerts:
@@ -322,7 +322,8 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
                 return []
             if answer.case is None:
                 return processor.unmatched(record, st, at)
-            outs = processor.deliver(answer.item.prepared(), Matched(answer.case), st, at)
+            m = Matched(answer.case)
+            outs = processor.deliver(answer.item.prepared(), m, st, at, position=position)
             for waiting in processor.released(record.alert_id, st):
                 outs += then(waiting, st, at)
             return outs
@@ -331,20 +332,23 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
 
     def deliver_urgent(st: State) -> Handle:
         one = answered(st, submit)
-        return lambda value: one(loads(MatchAnswer, value))
+        return lambda value: one(loads(MatchAnswer, value), None)
 
     def deliver(st: State) -> Handle:
         one = answered(st, lambda r, st, at: admitted(processor.admit(r, st, at)))
 
         def handle(value: bytes) -> list[Out]:
             outs: list[Out] = []
-            for raw in _parts(value, "answers"):
+            offset = partition.offset()
+            for i, raw in enumerate(_parts(value, "answers")):
+                # Where the answer stands in its partition: what its counts are written up to.
+                at = None if offset is None else (offset, i)
                 # Each answer alone: one that fails is dead-lettered, the others delivered.
                 outs += guard_of(t.matched_bulk).run(
                     t.matched_bulk,
-                    _offset(),
+                    offset,
                     raw,
-                    lambda v: one(loads(MatchAnswer, v)),
+                    partial(_answered_at, one, at),
                     record_of=lambda v: loads(MatchAnswer, v).item.record,
                 )
             return outs
@@ -371,7 +375,7 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
         async def agent(stream: Any) -> None:
             async for event in stream.events():
                 p = event.message.partition
-                items = [(p, part) for part in _parts(event.value, "items")]
+                items = [(p, event.message.offset, part) for part in _parts(event.value, "items")]
                 chunks = [items[i : i + MATCH_CHUNK] for i in range(0, len(items), MATCH_CHUNK)]
                 # Each chunk's answers are awaited once, with the index's changelogs, at the
                 # end of the request (the agent takes no next record, so its offset cannot be
@@ -542,8 +546,14 @@ def _answer(topic: str, answer: MatchAnswer) -> Out:
     return Out(topic, answer.item.record.alert_id.encode(), dumps(answer), answer.item.partition)
 
 
+def _answered_at(
+    one: Callable[[MatchAnswer, Position | None], list[Out]], at: Position | None, raw: bytes
+) -> list[Out]:
+    return one(loads(MatchAnswer, raw), at)
+
+
 def _item(event: Any) -> Item:
-    return event.message.partition, event.value
+    return event.message.partition, event.message.offset, event.value
 
 
 async def _seek(consumer: Any, tp: TP, offset: int) -> None:
@@ -586,11 +596,6 @@ def _by_partition(outs: list[Out], topic: str) -> dict[int | None, list[bytes]]:
         if o.topic == topic:
             by_partition.setdefault(o.partition, []).append(o.value)
     return by_partition
-
-
-def _offset() -> int | None:
-    event = faust.current_event()
-    return event.message.offset if event is not None else None
 
 
 def source_topics(app: faust.App, names: Iterable[str]) -> dict[str, Any]:

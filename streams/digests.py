@@ -8,9 +8,12 @@ second agency shares with it: `corroborated` in need_to_know's words). Only hits
 events of their own; the counts go out as a digest event now and then (`due`).
 
 Each bulk-lane partition counts the alerts it handles under its own key, so the counts need no
-coordination between workers: the console adds up the partitions of an import. A count is
-written with the alert's state, in the same step, so an alert redelivered after a crash (and
-dropped as already handled) is not counted twice.
+coordination between workers: the console adds up the partitions of an import. A count also
+notes where in its partition it is counted up to (the match answer's offset, and its place in
+that record). The count and the alert's state reach Kafka in one step but not at one instant:
+a worker killed between the two leaves a count that has the alert while its state does not,
+and whoever takes the partition over delivers that answer again. The position is what tells
+it that answer was counted already; the alert's state is what stops everything else.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from hotline.models import DigestEvent, EventName, event_id_for
 
 Table = MutableMapping[str, str]
 Reach = Literal["new", "known", "hit"]
+# Where a match answer stands in its bulk-lane partition: (record offset, index in the record).
+Position = tuple[int, int]
 
 # How often a running import's digest is sent to a recipient, per partition: every
 # DIGEST_EVERY at first, so a short list is watched growing, then less often as the list ages
@@ -63,6 +68,11 @@ class Count:
     sent: int = -1  # `numbers` as last sent; -1: never sent
     sent_at: datetime | None = None
     done: bool = False
+    upto: Position | None = None  # the last answer counted; None: none with a position
+
+    def counted(self, position: Position | None) -> bool:
+        """Whether the answer at `position` is in the count already (read again)."""
+        return position is not None and self.upto is not None and position <= self.upto
 
     def dumps(self) -> str:
         return orjson.dumps(
@@ -71,6 +81,7 @@ class Count:
                 "first_at": self.first_at.isoformat(),
                 "last_at": self.last_at.isoformat(),
                 "sent_at": self.sent_at.isoformat() if self.sent_at else None,
+                "upto": self.upto,
             }
         ).decode()
 
@@ -78,11 +89,13 @@ class Count:
     def loads(cls, raw: str) -> Count:
         doc = orjson.loads(raw)
         sent_at = doc.pop("sent_at")
+        upto = doc.get("upto")  # absent from counts written before positions were kept
         return cls(
             **{k: doc[k] for k in _FIELDS},
             first_at=datetime.fromisoformat(doc["first_at"]),
             last_at=datetime.fromisoformat(doc["last_at"]),
             sent_at=datetime.fromisoformat(sent_at) if sent_at else None,
+            upto=None if upto is None else (upto[0], upto[1]),
         )
 
     def event(self, at: datetime) -> DigestEvent:
@@ -137,11 +150,17 @@ def count(
     partition: int,
     what: Reach,
     now: datetime,
+    position: Position | None = None,
 ) -> None:
-    """One alert of an import, routed to `agency`, counted as `what`."""
+    """One alert of an import, routed to `agency`, counted as `what`; `position`: where its
+    match answer stands in the partition (answers are counted in that order, once each)."""
     key = key_of(sender, import_id, agency, partition)
     raw = table.get(key)
     c = Count(import_id, sender, agency, partition, now, now) if raw is None else Count.loads(raw)
+    if c.counted(position):
+        return
+    if position is not None:
+        c.upto = position
     c.numbers += 1
     c.last_at = now
     c.done = False

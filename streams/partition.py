@@ -6,7 +6,9 @@ them. A write then belongs to the partition of the record that caused it, not to
 own key hashes to: a follow-up's state and its escalations live with the alert it follows,
 where the next record of the group looks for them. Faust knows that partition only inside a
 single event; the lane also handles batches from several partitions at once and timers with
-no event, so the agents name it here, per item.
+no event, so the agents name it here, per item, with the record's offset in that partition:
+where a record stands in its partition tells a record read again (after a crash or a
+rebalance) from one not handled yet.
 """
 
 from __future__ import annotations
@@ -16,17 +18,25 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 _CURRENT: ContextVar[int | None] = ContextVar("hotline_partition", default=None)
+_OFFSET: ContextVar[int | None] = ContextVar("hotline_offset", default=None)
 
 
 @contextmanager
-def of(partition: int) -> Iterator[None]:
-    """Table reads and writes inside belong to `partition`."""
+def of(partition: int, offset: int | None = None) -> Iterator[None]:
+    """Table reads and writes inside belong to `partition`; `offset`: the record's there."""
     token = _CURRENT.set(partition)
+    at = _OFFSET.set(offset)
     try:
         yield
     finally:
+        _OFFSET.reset(at)
         _CURRENT.reset(token)
 
 
 def current() -> int | None:
     return _CURRENT.get()
+
+
+def offset() -> int | None:
+    """The offset of the record being handled in its partition; None: no record (a timer)."""
+    return _OFFSET.get()

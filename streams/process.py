@@ -40,6 +40,7 @@ from hotline.topics import topics
 from streams import cases, dedupe, digests, partition
 
 Table = MutableMapping[str, str]  # JSON text, see streams/cases.py
+Position = digests.Position
 # Ids and agencies only: names, numbers and documents never go to the log.
 log = logging.getLogger("hotline.worker")
 
@@ -185,8 +186,19 @@ class Processor:
             return homes.of_case(p.ref.alert.case_id)
         return homes.station(p.record, p.enrichment)
 
-    def deliver(self, p: Prepared, m: Matched, st: State, now: datetime) -> list[Out]:
-        """Stores the alert's state and tells each recipient (and an urgent alert's sender)."""
+    def deliver(
+        self,
+        p: Prepared,
+        m: Matched,
+        st: State,
+        now: datetime,
+        *,
+        position: Position | None = None,
+    ) -> list[Out]:
+        """Stores the alert's state and tells each recipient (and an urgent alert's sender).
+
+        `position`: where a bulk alert's match answer stands in its partition, so that an
+        answer delivered again after a crash is not counted again (streams/digests.py)."""
         record, body, case, targets = p.record, p.record.body, m.case, p.targets
         outs: list[Out] = []
         # Delivered before: a second answer to the same match (a bulk worker that died after
@@ -226,7 +238,9 @@ class Processor:
                 what = digests.reach(agency_event)
                 if not again:
                     where = partition.current() or 0
-                    digests.count(st.digests, listed, record.sender, agency, where, what, now)
+                    digests.count(
+                        st.digests, listed, record.sender, agency, where, what, now, position
+                    )
                 if what != "hit":
                     continue
             outs += self._event(agency, agency_event, state, now)

@@ -119,6 +119,57 @@ def test_a_match_answered_twice_is_counted_once_and_shows_no_more() -> None:
     assert (sent["ru-moscow"].numbers, sent["ru-moscow"].new) == (1, 1)
 
 
+def _answer(proc: Processor, st: State, rec: AlertRecord, at: digests.Position) -> None:
+    """The bulk lane's round trip for one alert: admitted, matched, delivered at `at`."""
+    assert st.cases is not None
+    prepared = proc.admit(rec, st, NOW)
+    if isinstance(prepared, Prepared):  # not a retry of an alert the lane holds
+        proc.deliver(prepared, proc.match(prepared, st.cases, NOW), st, NOW, position=at)
+
+
+def test_an_answer_delivered_again_after_its_count_but_not_its_state_is_counted_once() -> None:
+    """A worker killed after the count reached Kafka and before the alert's state did: the
+    worker that takes the partition over reads the answer again and delivers it (the alert is
+    not in its table), but the count already has it."""
+    proc, st = Processor(Settings()), state()
+    recs = [listed("vn-hanoi", f"L{i}", f"0912 345 67{i}") for i in range(3)]
+    _answer(proc, st, recs[0], (5, 0))
+    _answer(proc, st, recs[1], (5, 1))
+    del st.alerts[recs[1].alert_id]  # its state record never reached Kafka
+    _answer(proc, st, recs[1], (5, 1))  # read again by the next owner
+    _answer(proc, st, recs[2], (6, 0))
+    sent = digests_of(proc.digests_due(st, NOW))
+    assert (sent["cn-beijing"].numbers, sent["ru-moscow"].numbers) == (3, 3)
+    assert all(r.alert_id in st.alerts for r in recs)  # each delivered, state and all
+
+
+@given(
+    st_.integers(min_value=1, max_value=30),
+    st_.lists(st_.tuples(st_.integers(0, 30), st_.integers(0, 30), st_.integers(0, 3)), max_size=4),
+)
+def test_crashes_at_any_point_leave_each_answer_counted_once(
+    n: int, crashes: list[tuple[int, int, int]]
+) -> None:
+    """Answers in partition order, one per record; each crash comes after `done` answers, with
+    the last `lost` alert states not in Kafka, and the next owner reads on from the committed
+    offset `back` answers before: the count ends at n, whatever was replayed."""
+    proc, st = Processor(Settings()), state()
+    recs = [listed("vn-hanoi", f"L{i}", f"0912 {i:06d}") for i in range(n)]
+    at = 0
+    for done, back, lost in crashes:
+        done = min(max(done, at), n)
+        for i in range(at, done):
+            _answer(proc, st, recs[i], (i, 0))
+        for r in recs[max(0, done - lost) : done]:
+            st.alerts.pop(r.alert_id, None)
+        at = max(0, done - max(back, lost))  # the committed offset is behind the lost states
+    for i in range(at, n):
+        _answer(proc, st, recs[i], (i, 0))
+    sent = digests_of(proc.digests_due(st, NOW))
+    assert sent["cn-beijing"].numbers == n
+    assert sent["cn-beijing"].new == n
+
+
 def test_bulk_without_an_import_and_urgent_alerts_keep_their_events() -> None:
     proc, st = Processor(Settings()), state()
     outs = proc.submission(record("vn-hanoi", scam("B0", "0912 345 670"), lane="bulk"), st, NOW)
