@@ -41,7 +41,7 @@ import httpx
 import orjson
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench import fanout, hotspots, latency, lookup, report, targets, throughput
+from bench import fanout, hotspots, latency, lookup, report, stored, targets, throughput
 from bench.console import Console
 from bench.kafka_io import Counter, create_topics, end_offset
 from bench.kafka_tools import producer_performance
@@ -50,7 +50,7 @@ from bench.records import RECIPIENT, SENDER, Numbers, alert_key, bulk_records, u
 from bench.stack import Stack, cpu_seconds, rss_bytes
 from bench.stats import ratio
 
-RESULTS = Path(__file__).with_name("results")
+RESULTS = stored.RESULTS
 MiB = 1024 * 1024
 
 
@@ -604,6 +604,8 @@ def main(argv: list[str] | None = None) -> int:
     if not a.report_only:
         out = asyncio.run(bench(a, argv))
         print(f"bench: results in {out}", file=sys.stderr)
+        for gone in stored.prune():
+            print(f"bench: {gone.name} removed, no longer on the page", file=sys.stderr)
     doc = report.write()
     print(f"bench: report in {doc}", file=sys.stderr)
     return 0

@@ -24,14 +24,11 @@ class Pair:
 
 
 def pair(runs: list[Result], mode: str) -> Pair | None:
-    same = stored.of_mode(runs, mode)
-    if len(same) < 2:
+    shown = [r for r in stored.kept(runs) if r.doc.get("mode") == mode]
+    if len(shown) < 2:
         return None
-    new, older = same[-1], same[:-1]
-    befores = [r for r in older if r.label == "before"]
-    if befores and new.label != "before":
-        return Pair(mode, befores[-1], new, old_is_before=True)
-    return Pair(mode, older[-1], new, old_is_before=False)
+    old, new = shown
+    return Pair(mode, old, new, old_is_before=old.label == "before" and new.label != "before")
 
 
 def _cell(metric: Metric, run: Result, other: Result | None = None) -> str:

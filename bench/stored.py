@@ -57,3 +57,35 @@ def of_mode(stored: list[Result], mode: str) -> list[Result]:
 def latest(stored: list[Result], mode: str) -> Result | None:
     same = of_mode(stored, mode)
     return same[-1] if same else None
+
+
+def kept(stored: list[Result]) -> list[Result]:
+    """The runs the page shows: each mode's newest, and what its before/after row compares it
+    with (the newest older `before` run, else the run it replaced; as bench/compare.py pairs)."""
+    keep: list[Result] = []
+    for mode in MODES:
+        same = of_mode(stored, mode)
+        if not same:
+            continue
+        new, older = same[-1], same[:-1]
+        befores = [r for r in older if r.label == "before"]
+        if befores and new.label != "before":
+            keep.append(befores[-1])
+        elif older:
+            keep.append(older[-1])
+        keep.append(new)
+    return keep
+
+
+def prune(results: Path = RESULTS) -> list[Path]:
+    """Removes the stored runs the page no longer shows, and their raw profiles: a newer run of
+    a mode replaces the older ones in the repository as on the page (git keeps the history).
+    A/B runs are kept: each is a line of its own. Returns what was removed."""
+    found = runs(results)
+    keep = {r.path for r in kept(found)}
+    gone = [r.path for r in found if r.path not in keep]
+    profiles = {p.with_suffix(".speedscope.json") for p in keep}
+    gone += [p for p in results.glob("*.speedscope.json") if p not in profiles]
+    for path in gone:
+        path.unlink()
+    return sorted(gone)

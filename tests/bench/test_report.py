@@ -74,3 +74,32 @@ def test_the_page_is_built_from_the_stored_results() -> None:
     """docs/benchmarks.md is what `python -m bench --report-only` makes of bench/results."""
     page = report.DOC.read_text()
     assert report.render(stored.runs(), stored.ab_runs(), report.notes_of(page)) == page
+
+
+def test_a_new_run_leaves_only_what_the_page_shows_stored(store: Store, tmp_path: Path) -> None:
+    old_before = store("before", "default", "01T10:00:00", name="before-default-old.json")
+    before = store("before", "default", "02T10:00:00")
+    tried = store("tried", "default", "03T10:00:00")
+    latest = store("after", "default", "04T10:00:00")
+    replaced = store("first", "full", "01T10:00:00")
+    full = store("second", "full", "02T10:00:00")
+    gone_full = store("zeroth", "full", "01T09:00:00")
+    ab = store("x", "default", "03T11:00:00", name="ab-x.json", kind="ab")
+    (tmp_path / "tried-default.speedscope.json").write_text("{}")
+    (tmp_path / "after-default.speedscope.json").write_text("{}")
+    (tmp_path / "worker.speedscope.json").write_text("{}")
+    page = _page(tmp_path)
+    removed = stored.prune(tmp_path)
+    assert set(removed) == {
+        old_before,
+        tried,
+        gone_full,
+        tmp_path / "tried-default.speedscope.json",
+        tmp_path / "worker.speedscope.json",
+    }
+    left = {p.name for p in tmp_path.iterdir()}
+    assert left == {
+        p.name
+        for p in (before, latest, replaced, full, ab, tmp_path / "after-default.speedscope.json")
+    }
+    assert _page(tmp_path) == page  # the page shows the same runs as before the prune
