@@ -129,6 +129,25 @@ class Stack:
         headers = {"Authorization": f"Bearer {token}"}
         return httpx.get(f"{self.url}/v1/alerts/{alert_id}", headers=headers, timeout=10)
 
+    async def state_when(
+        self,
+        alert_id: str,
+        done: Callable[[dict[str, Any]], bool],
+        token: str = "demo-partner-vn-hanoi",
+        timeout: float = 10.0,
+    ) -> dict[str, Any]:
+        """The alert's state as `token` reads it, once `done` holds (or as it is at timeout).
+
+        A state reaches the gateway on its own topic, a few milliseconds apart from the socket
+        event about it: a read right after the event may still find the one before."""
+        deadline = time.monotonic() + timeout
+        while True:
+            got = await asyncio.to_thread(self.get_alert, alert_id, token)
+            state: dict[str, Any] = got.json()
+            if done(state) or time.monotonic() > deadline:
+                return state
+            await asyncio.sleep(0.1)
+
 
 def _wait_active(
     proc: subprocess.Popen[bytes] | None, port: int, timeout: float, log: Callable[[], str]

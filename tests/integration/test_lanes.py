@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -82,7 +81,7 @@ async def test_urgent_alerts_are_delivered_with_the_bulk_lane_stopped(lanes: Sta
 
         # A number from the import, reported urgently by another agency: the urgent lane
         # holds the case index, so it corroborates the bulk lane's case at once.
-        first = await _state_once(stack, ids[0], lambda s: s["status"] == "delivered")
+        first = await stack.state_when(ids[0], lambda s: s["status"] == "delivered")
         again = await post(
             stack, "ru-moscow", scam("MSK-LANE-U2", "+84 971 003 000", urgency="immediate")
         )
@@ -124,7 +123,7 @@ async def test_a_bulk_alert_is_acknowledged_and_cancelled_through_its_own_lane(
     # The events go out before the state the gateway answers GET from (the worker writes a
     # record's outputs first, then its tables): a GET just after an event may be a few tens
     # of milliseconds early.
-    state = await _state_once(stack, alert_id, lambda s: s["status"] == "cancelled")
+    state = await stack.state_when(alert_id, lambda s: s["status"] == "cancelled")
     assert state["status"] == "cancelled"
     assert state["receipts"][0]["acknowledged_at"]
 
@@ -243,18 +242,6 @@ async def test_two_agencies_report_the_same_numbers_while_bulk_workers_die_and_j
         pair = [a for a, k in sent.items() if k == sent[m["alert_id"]]]
         states = [stack.get_alert(a, key).json() for a, key in zip(pair, keys, strict=True)]
         assert {s["alert"]["case_id"] for s in states} == {m["case_id"]}, states
-
-
-async def _state_once(
-    stack: Stack, alert_id: str, done: Callable[[dict[str, Any]], bool], timeout: float = 10.0
-) -> dict[str, Any]:
-    """The alert's state as its sender reads it, once `done` holds (or as it is at timeout)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        state: dict[str, Any] = stack.get_alert(alert_id, "demo-partner-vn-hanoi").json()
-        if done(state) or time.monotonic() > deadline:
-            return state
-        await asyncio.sleep(0.1)
 
 
 def _all_active(workers: dict[int, Any], timeout: float = 90.0) -> None:

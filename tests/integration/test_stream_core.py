@@ -100,7 +100,9 @@ async def test_update_and_cancel_reach_the_same_case(stack: Stack) -> None:
         ev2 = await msk.event(c2["alert_id"], "cancelled")
         assert ev2["case_id"] == first2["case_id"]
         assert ev2["case"]["state"] == "cancelled"
-    state = stack.get_alert(c1["alert_id"], f"demo-partner-{s2}").json()
+    state = await stack.state_when(
+        c1["alert_id"], lambda s: s["status"] == "cancelled", f"demo-partner-{s2}"
+    )
     assert state["status"] == "cancelled"
 
 
