@@ -58,7 +58,11 @@ async def test_ack_travels_through_kafka_to_the_sender(stack: Stack) -> None:
         assert theirs["by"] == "cn-beijing"
         [receipt] = theirs["receipts"]
         assert receipt["agency"] == "cn-beijing" and receipt["acknowledged_at"]
-    state = stack.get_alert(alert_id, "demo-partner-vn-hanoi").json()
+
+    def acked(state: dict[str, Any]) -> bool:
+        return any(r["acknowledged_at"] for r in state["receipts"])
+
+    state = await stack.state_when(alert_id, acked)
     assert state["receipts"][0]["acknowledged_at"]
 
 
