@@ -248,7 +248,7 @@ export function renderIncomingRow(store, row, li) {
   const b = a.body || {};
   const state = store.rowState(row);
   const escalated = row.escalated.has(a.alert_id) && state === "new";
-  const urgent = state === "new" && (b.urgency === "immediate" || escalated);
+  const urgent = store.isUrgent(row);
   const reporters = row.case?.reporters?.length || 1;
   const pending = store.pendingAcks.has(a.alert_id);
 

@@ -144,16 +144,24 @@ export class Store {
       row.activity = ++this.seq;
       row.cancelled = ev.event === "cancelled" || alert.body?.msg_type === "cancel";
       if (ev.event === "escalated") row.escalated.add(alert.alert_id);
-      urgent =
-        ev.event === "escalated" ||
-        (alert.body?.urgency === "immediate" && ev.event !== "cancelled");
+      // An event about the urgency itself: not a corroboration of an escalated alert.
+      urgent = ev.event === "escalated" || alert.body?.urgency === "immediate";
     }
     if (row.case?.state === "cancelled") row.cancelled = true;
-    const state = this.rowState(row);
-    if (urgent && state === "new") row.unseenUrgent = true;
-    if (state !== "new") row.unseenUrgent = false;
+    urgent = urgent && this.isUrgent(row);
+    if (urgent) row.unseenUrgent = true;
+    if (this.rowState(row) !== "new") row.unseenUrgent = false;
     row.version++;
-    return { tab: "incoming", row, urgent: urgent && state === "new", escalated: ev.event === "escalated" };
+    return { tab: "incoming", row, urgent, escalated: ev.event === "escalated" };
+  }
+
+  /**
+   * Whether an incoming row is urgent: an immediate alert or one escalated to us, not yet
+   * acknowledged or cancelled. The one place that decides it (the row's look, the alarm).
+   */
+  isUrgent(row) {
+    if (this.rowState(row) !== "new") return false;
+    return row.alert.body?.urgency === "immediate" || row.escalated.has(row.alert.alert_id);
   }
 
   /** A corroboration of our own report updates the case of a matching incoming row too. */
@@ -206,6 +214,19 @@ export class Store {
     row.version++;
     const caseRow = ev.event === "corroborated" ? this.touchCaseFromSent(ev) : null;
     return { tab: "sent", row, urgent: false, escalated: false, caseRow };
+  }
+
+  /** A sent alert's state as the gateway answers `GET /v1/alerts/{id}`, folded into its row. */
+  applySentState(row, state) {
+    if (state.alert) row.alert = state.alert;
+    for (const r of state.receipts || []) this.mergeReceipt(row, r);
+    if (state.status === "rejected") {
+      row.rejected = true;
+      row.reason = state.reason ?? row.reason;
+    }
+    row.case = newer(row.case, state.case);
+    row.version++;
+    return row;
   }
 
   mergeReceipt(row, r) {
