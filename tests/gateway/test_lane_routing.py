@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gateway.alerts import BatchItem, Route, _admit, _route
+from gateway.admission import Route, admit, route_of
+from gateway.answers import BatchItem
 from gateway.hub import Hub
 from gateway.intake import Outcome, checked
 from gateway.socket_messages import Ack
@@ -74,21 +75,21 @@ def test_a_follow_up_goes_to_the_lane_of_the_alert_it_references(tmp_path: Path)
         record("vn-hanoi", scam("B-2-C", "0912 345 678", msg_type="cancel", references="B-2"))
     )
     assert cancel.lane == "urgent"  # posted on its own, as urgent
-    assert _route(Services(hub), "vn-hanoi", cancel, {}).lane == "bulk"  # type: ignore[arg-type]
+    assert route_of(Services(hub), "vn-hanoi", cancel, {}).lane == "bulk"  # type: ignore[arg-type]
     # An alert of the same batch, not processed yet: the lane it is written to.
     update = checked(
         record("vn-hanoi", scam("N-1-U", "0912 345 678", msg_type="update", references="N-1"))
     )
     ref_id = record("vn-hanoi", scam("N-1", "0912 345 678")).alert_id
     in_batch = {ref_id: Route("bulk", ref_id)}
-    assert _route(Services(hub), "vn-hanoi", update, in_batch).lane == "bulk"  # type: ignore[arg-type]
+    assert route_of(Services(hub), "vn-hanoi", update, in_batch).lane == "bulk"  # type: ignore[arg-type]
     # Nothing known of it: the follow-up's own lane (the stream parks it until it comes).
     lone = checked(
         record("vn-hanoi", scam("X-1-U", "0912 345 678", msg_type="update", references="X-1"))
     )
-    assert _route(Services(hub), "vn-hanoi", lone, {}).lane == "urgent"  # type: ignore[arg-type]
+    assert route_of(Services(hub), "vn-hanoi", lone, {}).lane == "urgent"  # type: ignore[arg-type]
     plain = checked(record("vn-hanoi", scam("Y-1", "0912 345 678"), lane="bulk"))
-    assert _route(Services(hub), "vn-hanoi", plain, {}).lane == "bulk"  # type: ignore[arg-type]
+    assert route_of(Services(hub), "vn-hanoi", plain, {}).lane == "bulk"  # type: ignore[arg-type]
 
 
 def follow_up(ref: str, of: str, msg_type: str = "update") -> dict[str, Any]:
@@ -127,15 +128,15 @@ def test_a_follow_up_is_keyed_by_the_group_of_the_alert_it_references(tmp_path: 
     root = held_by(hub, "bulk", "K-1")
     held_by(hub, "bulk", "K-1-U", msg_type="update", references="K-1")
     cancel = checked(record("vn-hanoi", follow_up("K-1-C", "K-1-U", "cancel")))
-    assert _route(services, "vn-hanoi", cancel, {}) == Route("bulk", root)
+    assert route_of(services, "vn-hanoi", cancel, {}) == Route("bulk", root)
     # Nothing known of the referenced alert: keyed by its id.
     lone = checked(record("vn-hanoi", follow_up("Z-1-U", "Z-1")))
-    assert _route(services, "vn-hanoi", lone, {}) == Route(
+    assert route_of(services, "vn-hanoi", lone, {}) == Route(
         "urgent", alert_id_for("vn-hanoi", "Z-1")
     )
     # An alert that references nothing keeps its own id as the key.
     plain = checked(record("vn-hanoi", scam("K-2", "0912 345 678"), lane="bulk"))
-    assert _route(services, "vn-hanoi", plain, {}) == Route("bulk", plain.alert_id)
+    assert route_of(services, "vn-hanoi", plain, {}) == Route("bulk", plain.alert_id)
 
 
 async def test_a_batch_keys_follow_ups_of_its_own_alerts_by_their_group(tmp_path: Path) -> None:
@@ -149,7 +150,7 @@ async def test_a_batch_keys_follow_ups_of_its_own_alerts_by_their_group(tmp_path
         checked(record("vn-hanoi", follow_up("NB-1-C", "NB-1-U", "cancel"))),
     ]
     results: list[BatchItem | None] = [None] * len(outcomes)
-    pending = await _admit(Services(hub), "vn-hanoi", outcomes, results)  # type: ignore[arg-type]
+    pending = await admit(Services(hub), "vn-hanoi", outcomes, results)  # type: ignore[arg-type]
     assert results == [None] * len(outcomes)  # nothing refused
     # The follow-ups, posted as urgent, go with the alert they follow up: its lane, its key.
     assert list(pending) == [topics(hub.settings).inbound_bulk]
