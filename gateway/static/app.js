@@ -5,7 +5,7 @@
 // keys.js (the keyboard).
 
 import { LANGUAGES, applyStatic, getLang, loadCatalogs, setLang, t, zoneLabel } from "./i18n.js";
-import { agencyText, fill, h, isolate, pt } from "./render.js";
+import { agencyText, fill, h, isolate, pt } from "./dom.js";
 import { Attention } from "./attention.js";
 import { Detail } from "./detail.js";
 import { renderDigests } from "./digests.js";

@@ -2,7 +2,7 @@
 // announcements and the notices. It reads the store; it changes nothing in it.
 
 import { t } from "./i18n.js";
-import { h } from "./render.js";
+import { h } from "./dom.js";
 import { beep } from "./sound.js";
 import { MUTE_KEY, readLocal, writeLocal } from "./storage.js";
 

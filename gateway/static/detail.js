@@ -3,7 +3,8 @@
 
 import { formatDateTime, getLang, t } from "./i18n.js";
 import { lookUp, lookupQueries, renderMatchDetail, renderRegistry } from "./lookup.js";
-import { agencyText, isolate, renderIncomingDetail, renderSentDetail } from "./render.js";
+import { agencyText, isolate } from "./dom.js";
+import { renderIncomingDetail, renderSentDetail } from "./pane.js";
 
 const $ = (id) => document.getElementById(id);
 

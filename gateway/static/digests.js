@@ -3,7 +3,7 @@
 // of their own and sit in the list below like any alert.
 
 import { formatShort, t } from "./i18n.js";
-import { agencyText, fill, h, isolate, pt } from "./render.js";
+import { agencyText, fill, h, isolate, pt } from "./dom.js";
 
 const SHOWN = 5; // lists shown; the rest are counted
 

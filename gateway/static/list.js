@@ -2,7 +2,8 @@
 // selection. What a selection opens is the caller's (`onSelect`), as is what follows a redraw.
 
 import { t } from "./i18n.js";
-import { ListView, isExpired, renderIncomingRow, renderSentRow } from "./render.js";
+import { isExpired } from "./dom.js";
+import { ListView, renderIncomingRow, renderSentRow } from "./rows.js";
 import { digitsOf, normalizeText } from "./store.js";
 
 const $ = (id) => document.getElementById(id);

@@ -2,7 +2,7 @@
 // documents and persons the hotline knows and the officer may see, loaded here or not.
 
 import { formatDateTime, t } from "./i18n.js";
-import { agencyText, fill, h, isolate, pt, tlpBadge } from "./render.js";
+import { agencyText, fill, h, isolate, pt, tlpBadge } from "./dom.js";
 
 const NUMBERISH = /^[+\d\s().\-\u3000\uff10-\uff19\uff0b]+$/;
 const DOCUMENTISH = /^[\p{L}\d\s./\\-]+$/u;

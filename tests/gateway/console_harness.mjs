@@ -1,5 +1,5 @@
-// Renders console rows and details with gateway/static/render.js under Node, on a minimal DOM
-// (just what render.js touches), and prints the element trees as JSON for the Python tests.
+// Renders console rows and details with gateway/static/rows.js and pane.js under Node, on a
+// minimal DOM (just what they touch), and prints the element trees as JSON for the Python tests.
 //   node console_harness.mjs '<{"agency", "agencies", "events", "lang", "counts"}>'
 
 import { readFileSync } from "node:fs";
@@ -71,7 +71,10 @@ function dump(node) {
 const input = JSON.parse(process.argv[2]);
 const here = new URL("../../gateway/static/", import.meta.url);
 const { Store } = await import(new URL("store.js", here));
-const render = await import(new URL("render.js", here));
+const render = {
+  ...(await import(new URL("rows.js", here))),
+  ...(await import(new URL("pane.js", here))),
+};
 const i18n = await import(new URL("i18n.js", here));
 // The page fetches gateway/static/i18n/<lang>.json at start-up; here they are read from disk.
 i18n.setCatalogs(

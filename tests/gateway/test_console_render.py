@@ -1,4 +1,4 @@
-"""The console's rendering (gateway/static/render.js) run under Node on a minimal DOM.
+"""The console's rendering (gateway/static/rows.js and pane.js) run under Node on a minimal DOM.
 
 Checks what a screenshot cannot show reliably: every piece of partner text is isolated for
 bidi, an expired alert says so, and counts are worded by each language's plural rules (the
