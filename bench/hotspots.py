@@ -28,7 +28,7 @@ from bench.stack import die_with_parent
 from hotline.codec import loads
 from hotline.models import AlertRecord
 from hotline.settings import Settings
-from streams.cases import CaseTables
+from streams.case_tables import CaseTables
 from streams.process import Processor, State
 
 KV = tuple[bytes, bytes]

@@ -16,8 +16,8 @@ from typing import Any
 
 from cli.demo.traffic import scam_numbers
 from cli.importer import scam_alert
+from hotline.alert_in import alert_id_for
 from hotline.codec import dumps
-from hotline.models import alert_id_for
 from hotline.settings import Settings
 
 SENDER = "vn-hanoi"  # its scam numbers go to cn-beijing and ru-moscow

@@ -117,7 +117,7 @@ def worker(
 
     from hotline import logs
     from hotline.errors import ConfigError
-    from hotline.models import Lane
+    from hotline.fields import Lane
     from hotline.topics import ensure_topics_with_retry
     from streams.app import LANES, changelog_topics, create_app
     from streams.runner import Worker

@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from hotline import handling, metrics
+from hotline.alert_in import alert_id_for
 from hotline.codec import loads
 from hotline.errors import Conflict, IntakeUnavailable, InvalidAlert
-from hotline.models import AlertRecord, Kind, Lane, alert_id_for
+from hotline.fields import Kind, Lane
+from hotline.models import AlertRecord
 from hotline.topics import key_hash, partition_count, topics
 
 from .answers import Accepted, BatchItem, refused

@@ -14,7 +14,7 @@ import orjson
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from hotline.models import alert_in_adapter
+from hotline.alert_in import alert_in_adapter
 from hotline.samples import SAMPLE_ALERTS
 
 ALERT_REF = "#/components/schemas/AlertIn"

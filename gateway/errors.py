@@ -13,8 +13,8 @@ from pydantic import BaseModel, Field
 from pydantic.json_schema import SkipJsonSchema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from hotline.alert_in import error_list
 from hotline.errors import HotlineError
-from hotline.models import error_list
 
 log = logging.getLogger("hotline.gateway")
 

@@ -23,7 +23,8 @@ from fastapi.responses import StreamingResponse
 from hotline import need_to_know as ntk
 from hotline.codec import dumps, loads
 from hotline.errors import InvalidQuery
-from hotline.models import AlertState, Lane
+from hotline.fields import Lane
+from hotline.models import AlertState
 from hotline.registry import NumberChange, NumberChanges
 from hotline.topics import partition_count, topics
 

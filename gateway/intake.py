@@ -9,18 +9,12 @@ from typing import Any, NamedTuple
 import orjson
 from pydantic import ValidationError
 
+from hotline.alert_in import alert_id_for, content_hash, error_list, parse_alert
 from hotline.codec import dumps
 from hotline.enrich import enrich
 from hotline.errors import HotlineError, InvalidAlert, PayloadTooLarge
-from hotline.models import (
-    AlertRecord,
-    Kind,
-    Lane,
-    alert_id_for,
-    content_hash,
-    error_list,
-    parse_alert,
-)
+from hotline.fields import Kind, Lane
+from hotline.models import AlertRecord
 from hotline.route import refused_recipients
 from hotline.settings import Settings
 from hotline.topics import key_hash

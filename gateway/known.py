@@ -17,8 +17,10 @@ import contextlib
 from collections import defaultdict
 from pathlib import Path
 
+from hotline.alert_in import alert_id_for
 from hotline.codec import loads
-from hotline.models import AlertRecord, AlertState, Lane, alert_id_for
+from hotline.fields import Lane
+from hotline.models import AlertRecord, AlertState
 from hotline.settings import Settings
 from hotline.topics import topics
 

@@ -7,15 +7,10 @@ from collections.abc import Callable
 from functools import partial
 
 from hotline import normalize as n
+from hotline.alert_in import FraudPatternAlert, ScamNumberAlert, WantedPersonAlert
 from hotline.errors import InvalidAlert
-from hotline.models import (
-    Enrichment,
-    FraudPatternAlert,
-    NameView,
-    PhoneView,
-    ScamNumberAlert,
-    WantedPersonAlert,
-)
+from hotline.models import Enrichment, NameView, PhoneView
+from hotline.names import fold_name, name_key
 
 Body = WantedPersonAlert | FraudPatternAlert | ScamNumberAlert
 
@@ -39,7 +34,7 @@ def enrich(body: Body, sender_country: str) -> Enrichment:
 
 def _person(body: WantedPersonAlert) -> Enrichment:
     s = body.subject
-    names = [NameView(original=x, folded=n.fold_name(x)) for x in (s.full_name, *s.aliases)]
+    names = [NameView(original=x, folded=fold_name(x)) for x in (s.full_name, *s.aliases)]
     errors: list[dict[str, str]] = []
     docs = [
         key
@@ -55,8 +50,8 @@ def _person(body: WantedPersonAlert) -> Enrichment:
     ]
     _raise(errors)
     fingerprints = [f"doc:{d}" for d in docs]
-    if s.date_of_birth is not None and n.name_key(s.full_name):
-        fingerprints.append(f"person:{n.name_key(s.full_name)}|{s.date_of_birth.isoformat()}")
+    if s.date_of_birth is not None and name_key(s.full_name):
+        fingerprints.append(f"person:{name_key(s.full_name)}|{s.date_of_birth.isoformat()}")
     return Enrichment(names=names, documents=docs, fingerprints=fingerprints)
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hotline.alert_in import AlertBody
 from hotline.errors import InvalidAlert
-from hotline.models import AlertBody, Tlp
+from hotline.fields import Tlp
 
 DEFAULT_TLP: Tlp = "amber"
 # Higher is more restricted.

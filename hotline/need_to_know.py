@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from hotline.fields import EventName, MsgType
 from hotline.handling import DEFAULT_TLP
 from hotline.models import (
     RELATED_MAX,
@@ -29,8 +30,6 @@ from hotline.models import (
     CaseRecord,
     CaseView,
     ConsoleEvent,
-    EventName,
-    MsgType,
     Receipt,
     event_id_for,
 )

@@ -19,7 +19,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from hotline import normalize as n
 from hotline.errors import InvalidQuery
-from hotline.models import CaseRecord, Kind, Tlp
+from hotline.fields import Kind, Tlp
+from hotline.models import CaseRecord
+from hotline.names import fold_name, name_key
 
 # Cases one lookup answers with at most: a number or a document is held by one open case (and
 # the closed ones before it); a common name born on a common day by a few.
@@ -45,7 +47,7 @@ class DocumentQuery(_Query):
 class PersonQuery(_Query):
     kind: Literal["person"] = "person"
     name: str  # folded (Latin letters), as the consoles show it
-    name_key: str  # what the stream matches names by (hotline.normalize.name_key)
+    name_key: str  # what the stream matches names by (hotline.names.name_key)
     date_of_birth: date
 
 
@@ -91,7 +93,7 @@ def parse(
             raise _invalid("type", f"{doc_type!r} is not a document type")
         return DocumentQuery(number=doc, country=cc, type=kind)
     assert name is not None
-    key = n.name_key(name)
+    key = name_key(name)
     if not key:
         raise _invalid("name", f"{name!r} has no letters to match by")
     if not date_of_birth:
@@ -100,7 +102,7 @@ def parse(
         born = date.fromisoformat(date_of_birth)
     except ValueError:
         raise _invalid("date_of_birth", f"{date_of_birth!r} is not a date (YYYY-MM-DD)") from None
-    return PersonQuery(name=n.fold_name(name), name_key=key, date_of_birth=born)
+    return PersonQuery(name=fold_name(name), name_key=key, date_of_birth=born)
 
 
 def _invalid(param: str, message: str) -> InvalidQuery:

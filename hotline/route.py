@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from hotline.fields import Kind
 from hotline.handling import Handling
-from hotline.models import Kind
 from hotline.settings import Settings
 
 

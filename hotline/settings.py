@@ -20,7 +20,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from hotline.models import Kind
+from hotline.fields import Kind
 
 DEMO_PARTNER_PREFIX = "demo-partner-"
 DEMO_OFFICER_PREFIX = "demo-officer-"

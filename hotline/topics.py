@@ -12,7 +12,7 @@ from aiokafka.partitioner import murmur2
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay
 
 from hotline.errors import ConfigError
-from hotline.models import Lane
+from hotline.fields import Lane
 from hotline.retry import backoff
 from hotline.settings import Settings
 

@@ -27,12 +27,14 @@ from faust.types import TP
 from hotline import metrics
 from hotline.codec import dumps, loads
 from hotline.errors import UnwritableRecord
-from hotline.models import AckCommand, AlertRecord, Lane
+from hotline.fields import Lane
+from hotline.models import AckCommand, AlertRecord
 from hotline.settings import Settings
 from hotline.topics import topics
 from streams import partition
-from streams.cases import Homes, LinkMessage, Links, home_of
+from streams.case_tables import Homes
 from streams.errors import RETRIABLE, Guard, dead_letter, oversized_write, retry_writes
+from streams.links import LinkMessage, Links, home_of
 from streams.matching import MatchAnswer, MatchItem, reply_values, request_values
 from streams.process import Matched, Out, Position, Prepared, Processor, State
 from streams.staged import Savepoint, Staged

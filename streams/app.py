@@ -8,12 +8,12 @@ from collections.abc import Collection
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
 
-from hotline.models import Lane
+from hotline.fields import Lane
 from hotline.producers import batch_bytes
 from hotline.settings import Settings
 from hotline.topics import topics
 from streams import agents, registry_view, tables
-from streams.cases import CaseTables, Homes
+from streams.case_tables import CaseTables, Homes
 from streams.process import State
 from streams.staged import Staged
 

@@ -18,16 +18,16 @@ it that answer was counted already; the alert's state is what stops everything e
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
 import orjson
 
-from hotline.models import DigestEvent, EventName, event_id_for
+from hotline.fields import EventName
+from hotline.models import DigestEvent, event_id_for
+from streams.case_tables import Table
 
-Table = MutableMapping[str, str]
 Reach = Literal["new", "known", "hit"]
 # Where a match answer stands in its bulk-lane partition: (record offset, index in the record).
 Position = tuple[int, int]

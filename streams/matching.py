@@ -18,8 +18,9 @@ from collections.abc import Iterator
 
 from pydantic import BaseModel, ConfigDict
 
+from hotline.fields import Tlp
 from hotline.handling import Handling
-from hotline.models import AlertRecord, AlertState, CaseRecord, Enrichment, Tlp
+from hotline.models import AlertRecord, AlertState, CaseRecord, Enrichment
 from streams.process import Prepared
 
 

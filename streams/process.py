@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -19,27 +18,27 @@ from prometheus_client import Counter
 
 from hotline import metrics, route
 from hotline import need_to_know as ntk
+from hotline.alert_in import AlertBody, alert_id_for
 from hotline.codec import dumps, loads
 from hotline.enrich import enrich
 from hotline.errors import InvalidAlert
+from hotline.fields import EventName
 from hotline.handling import Handling, of_alert, of_follow_up
 from hotline.models import (
     AckCommand,
-    AlertBody,
     AlertRecord,
     AlertState,
     CaseRecord,
     Enrichment,
-    EventName,
     Receipt,
     Report,
-    alert_id_for,
 )
 from hotline.settings import Settings
 from hotline.topics import topics
-from streams import cases, dedupe, digests, partition
+from streams import case_tables, cases, dedupe, digests, partition
+from streams.case_tables import Table
+from streams.links import LinkMessage
 
-Table = MutableMapping[str, str]  # JSON text, see streams/cases.py
 Position = digests.Position
 # Ids and agencies only: names, numbers and documents never go to the log.
 log = logging.getLogger("hotline.worker")
@@ -57,7 +56,7 @@ class Out:
 class State:
     alerts: Table  # alert_id -> AlertState
     # The case index: the urgent lane's; the bulk lane matches through it (streams/matching.py)
-    cases: cases.CaseTables | None
+    cases: case_tables.CaseTables | None
     # "alert_id|agency" -> ISO deadline, or ESCALATED once past it: immediate alerts awaiting ack
     escalations: Table
     # referenced alert_id -> [[follow-up AlertRecord JSON, ISO time parked], ...]: follow-ups
@@ -86,8 +85,8 @@ class Prepared:
 @dataclass(frozen=True, slots=True)
 class Matched:
     case: CaseRecord  # with the alert's report in it
-    # What linking it left for index partitions another worker holds (streams/cases.py).
-    links: list[cases.LinkMessage] = field(default_factory=list)
+    # What linking it left for index partitions another worker holds (streams/links.py).
+    links: list[LinkMessage] = field(default_factory=list)
 
 
 ESCALATED = "escalated"
@@ -163,7 +162,7 @@ class Processor:
         targets = route.recipients(self.settings, record.sender, body.kind, handling)
         return Prepared(record, enrichment, handling, targets, ref)
 
-    def match(self, p: Prepared, t: cases.CaseTables, now: datetime) -> Matched:
+    def match(self, p: Prepared, t: case_tables.CaseTables, now: datetime) -> Matched:
         """The case the alert belongs to, with its report added (opened if none is open)."""
         if p.ref is None:
             joined = cases.join(
@@ -180,7 +179,7 @@ class Processor:
             return Matched(joined.case, joined.links)
         return self._follow_up(t, p, now)
 
-    def station(self, p: Prepared, homes: cases.Homes) -> int:
+    def station(self, p: Prepared, homes: case_tables.Homes) -> int:
         """The index partition the alert is matched on: its subject's, or a follow-up's case's."""
         if p.ref is not None and p.ref.alert.case_id:
             return homes.of_case(p.ref.alert.case_id)
@@ -305,11 +304,11 @@ class Processor:
                 outs += self._reject(record, st, now, why)
         return outs
 
-    def _follow_up(self, t: cases.CaseTables, p: Prepared, now: datetime) -> Matched:
+    def _follow_up(self, t: case_tables.CaseTables, p: Prepared, now: datetime) -> Matched:
         assert p.ref is not None
         record = p.record
         case_id = p.ref.alert.case_id
-        case = cases.get(t, case_id) if case_id else None
+        case = case_tables.get(t, case_id) if case_id else None
         if case is None:  # the referenced alert's case has gone: open a case anew, there
             joined = cases.join(
                 t,
@@ -331,7 +330,7 @@ class Processor:
         case = cases.add_report(case, report, now)
         if record.body.msg_type == "cancel" and {r.sender for r in case.reports} == {record.sender}:
             case = case.model_copy(update={"state": "cancelled"})  # only a sole reporter closes
-        cases.put(t, case)
+        case_tables.put(t, case)
         return Matched(case)
 
     def _reject(

@@ -1,7 +1,8 @@
 """Reads the registry, which is the case index itself: the cases a lookup's key leads to.
 
-Pure over the index's tables (streams/cases.py), like the matching that writes them; the
-worker's web view (streams/registry_view.py) calls it on the partition this worker holds.
+Pure over the index's tables (streams/case_tables.py, persons.py), like the matching that
+writes them; the worker's web view (streams/registry_view.py) calls it on the partition this
+worker holds.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from hotline import normalize as n
 from hotline.models import CaseRecord
 from hotline.registry import MATCHES_MAX, DocumentQuery, NumberQuery, PersonQuery, index_key
 from streams import partition
-from streams.cases import CaseTables, documents_numbered, get, persons_matching
+from streams.case_tables import CaseTables, get
+from streams.persons import documents_numbered, persons_matching
 
 
 def home(t: CaseTables, query: NumberQuery | DocumentQuery | PersonQuery) -> int:

@@ -21,7 +21,7 @@ from hotline.codec import dumps
 from hotline.registry import TOKEN_HEADER, RegistryAnswer, RegistryRequest, token_ok
 from hotline.settings import Settings
 from streams import registry
-from streams.cases import CaseTables
+from streams.case_tables import CaseTables
 
 log = logging.getLogger("hotline.worker")
 

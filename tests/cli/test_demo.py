@@ -20,13 +20,8 @@ from cli.demo.traffic import (
     run_demo,
     scam_numbers,
 )
+from hotline.alert_in import FraudPatternAlert, ScamNumberAlert, WantedPersonAlert, parse_alert
 from hotline.enrich import enrich
-from hotline.models import (
-    FraudPatternAlert,
-    ScamNumberAlert,
-    WantedPersonAlert,
-    parse_alert,
-)
 from hotline.settings import DEMO_AGENCIES, Settings
 from tests.fixtures.scenarios import all_scenarios, scenario
 

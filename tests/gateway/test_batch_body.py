@@ -19,8 +19,8 @@ from gateway import batch_body, intake_pool
 from gateway.batch_body import Split
 from gateway.intake import Outcome, Refused
 from gateway.main import create_app
+from hotline.alert_in import alert_id_for
 from hotline.errors import InvalidAlert
-from hotline.models import alert_id_for
 from hotline.settings import Settings
 from tests.gateway.test_intake import AUTH, SENDER, Written, scam
 

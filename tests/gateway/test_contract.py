@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from gateway.contract import EXAMPLE_SENDER, EXAMPLES
 from gateway.main import create_app
-from hotline.models import alert_in_adapter
+from hotline.alert_in import alert_in_adapter
 from hotline.samples import SAMPLE_ALERTS
 from hotline.settings import Settings
 

@@ -25,8 +25,9 @@ from gateway.intake import check_item
 from gateway.intake_pool import IntakePool
 from gateway.known import KnownAlerts
 from gateway.main import create_app
+from hotline.alert_in import alert_id_for
 from hotline.codec import dumps
-from hotline.models import AlertState, Receipt, alert_id_for
+from hotline.models import AlertState, Receipt
 from hotline.settings import Settings
 from tests.gateway.test_intake import AUTH, SENDER, Written, nested, scam
 from tests.streams.test_guard import fraud

@@ -12,8 +12,9 @@ from gateway.hub import Hub
 from gateway.intake import Outcome, checked
 from gateway.socket_messages import Ack
 from gateway.ws import _ack
+from hotline.alert_in import alert_id_for
 from hotline.codec import dumps
-from hotline.models import AlertState, Receipt, alert_id_for
+from hotline.models import AlertState, Receipt
 from hotline.settings import Settings
 from hotline.topics import partition_for, topics
 from tests.streams.test_process import record, scam

@@ -13,13 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from hotline.alert_in import content_hash, error_list, parse_alert
 from hotline.codec import dumps, loads
-from hotline.models import (
-    AlertRecord,
-    content_hash,
-    error_list,
-    parse_alert,
-)
+from hotline.models import AlertRecord
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 

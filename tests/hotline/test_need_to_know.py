@@ -21,7 +21,7 @@ from hotline import need_to_know as ntk
 from hotline.codec import dumps, loads
 from hotline.models import AckCommand, AlertState, CaseRecord, Report
 from hotline.settings import Settings
-from streams.cases import CaseTables
+from streams.case_tables import CaseTables
 from streams.process import Out, Processor, State
 from tests.streams.test_process import NOW, record, scam
 

@@ -8,6 +8,7 @@ import pytest
 
 from hotline import normalize as n
 from hotline.errors import InvalidQuery
+from hotline.names import name_key
 from hotline.registry import (
     DocumentQuery,
     NumberQuery,
@@ -50,9 +51,9 @@ def test_a_document_is_normalized_as_reports_are() -> None:
 def test_a_person_is_folded_and_keyed_as_the_stream_matches() -> None:
     q = parse(region="CN", name="Нгуен Ван Ан", date_of_birth="1990-02-01")
     assert isinstance(q, PersonQuery)
-    assert q.name_key == n.name_key("Nguyễn Văn An")
+    assert q.name_key == name_key("Nguyễn Văn An")
     assert q.date_of_birth == date(1990, 2, 1)
-    assert parse(region="VN", name="王建国", date_of_birth="1985-01-01").name_key == n.name_key(
+    assert parse(region="VN", name="王建国", date_of_birth="1985-01-01").name_key == name_key(
         "Wang Jian Guo"
     )
 

@@ -13,9 +13,9 @@ import pytest
 
 from cli.broker import free_port
 from cli.supervisor import worker_readiness
+from hotline.alert_in import parse_alert
 from hotline.enrich import enrich
-from hotline.models import parse_alert
-from streams.cases import Homes
+from streams.case_tables import Homes
 
 from .stack import Stack, console
 from .test_lanes import post, scam

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from hotline.settings import Settings
 from streams.app import create_app
-from streams.cases import CaseTables
+from streams.case_tables import CaseTables
 
 
 def test_a_match_requests_table_writes_do_not_hold_up_the_next_record(tmp_path: Path) -> None:

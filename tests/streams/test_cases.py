@@ -14,17 +14,15 @@ from hypothesis import strategies as st
 
 from hotline import need_to_know as ntk
 from hotline import normalize as n
-from hotline.models import (
-    RELATED_MAX,
-    AlertRecord,
-    CaseRecord,
-    Enrichment,
-    Report,
-    alert_id_for,
-    parse_alert,
-)
-from streams import cases
-from streams.cases import LINKS_PER_TOKEN, PERSONS_PER_TOKEN, CaseTables
+from hotline.alert_in import alert_id_for, parse_alert
+from hotline.models import RELATED_MAX, AlertRecord, CaseRecord, Enrichment, Report
+from hotline.names import name_key, name_matches
+from streams import case_tables, cases
+from streams import links as link_index
+from streams import persons as person_index
+from streams.case_tables import CaseTables
+from streams.links import LINKS_PER_TOKEN
+from streams.persons import PERSONS_PER_TOKEN, index_person, persons_matching
 from tests.fixtures.names import spelling, syllables
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
@@ -118,7 +116,7 @@ def join(t: CaseTables, ref: str, *tokens: str, sender: str = "vn-hanoi") -> cas
 
 
 def related(t: CaseTables, case_id: str) -> dict[str, list[str]]:
-    case = cases.get(t, case_id)
+    case = case_tables.get(t, case_id)
     assert case is not None
     return case.related
 
@@ -269,7 +267,10 @@ def test_linking_within_the_caps_links_exactly_the_cases_sharing_a_token(
 def test_linking_past_the_caps_stays_bounded_mutual_and_founded(
     token_sets: list[frozenset[str]],
 ) -> None:
-    with mock.patch.object(cases, "LINKS_PER_TOKEN", 3), mock.patch.object(cases, "RELATED_MAX", 4):
+    with (
+        mock.patch.object(link_index, "LINKS_PER_TOKEN", 3),
+        mock.patch.object(link_index, "RELATED_MAX", 4),
+    ):
         t = tables()
         ids = [join(t, f"F{i}", *sorted(s)).case.case_id for i, s in enumerate(token_sets)]
         tokens_of = dict(zip(ids, token_sets, strict=True))
@@ -308,7 +309,7 @@ class ScanAll:
             self.entries.append(entry)
 
     def matching(self, name: str) -> list[str]:
-        return [c for key, c in self.entries if n.name_matches(key, name)] if name else []
+        return [c for key, c in self.entries if name_matches(key, name)] if name else []
 
 
 @st.composite
@@ -326,7 +327,7 @@ def person_ops(draw: st.DrawFn) -> list[tuple[str, str, bool]]:
             max_size=24,
         )
     )
-    return [(n.name_key(draw(spelling(persons[i]))), c, q) for i, c, q in steps]
+    return [(name_key(draw(spelling(persons[i]))), c, q) for i, c, q in steps]
 
 
 @settings(max_examples=300, deadline=None)
@@ -336,21 +337,21 @@ def test_the_persons_index_finds_exactly_what_the_scan_found(
 ) -> None:
     # The first `stored_before` entries are in the table as stored before the index; small
     # caps fill token keys, so pair keys are searched too.
-    with mock.patch.object(cases, "PERSONS_PER_TOKEN", cap):
+    with mock.patch.object(person_index, "PERSONS_PER_TOKEN", cap):
         persons: dict[str, str] = {}
         scan = ScanAll()
         for i, (name, case_id, lookup_only) in enumerate(ops):
-            assert cases.persons_matching(persons, DOB, name) == scan.matching(name)
+            assert persons_matching(persons, DOB, name) == scan.matching(name)
             if lookup_only:
                 continue
             scan.index(name, case_id)
             if i < stored_before:
                 persons[DOB] = orjson.dumps(scan.entries).decode()
             else:
-                cases.index_person(persons, DOB, name, case_id)
+                index_person(persons, DOB, name, case_id)
         for name, _, _ in ops:
-            assert cases.persons_matching(persons, DOB, name) == scan.matching(name)
-            assert cases.persons_matching(persons, "1985-07-22", name) == []
+            assert persons_matching(persons, DOB, name) == scan.matching(name)
+            assert persons_matching(persons, "1985-07-22", name) == []
 
 
 def _wanted(ref: str, name: str) -> tuple[AlertRecord, Enrichment]:
@@ -372,7 +373,7 @@ def _wanted(ref: str, name: str) -> tuple[AlertRecord, Enrichment]:
         content_hash="h-" + ref,
         body=alert,
     )
-    return record, Enrichment(fingerprints=[f"person:{n.name_key(name)}|{DOB}"])
+    return record, Enrichment(fingerprints=[f"person:{name_key(name)}|{DOB}"])
 
 
 def join_person(t: CaseTables, ref: str, name: str) -> cases.Joined:
@@ -394,7 +395,7 @@ def three_thousand() -> CaseTables:
     """3,000 persons born on one day, 600 of each of five family names."""
     t = tables()
     for i, name in enumerate(_three_thousand_names()):
-        cases.index_person(t.persons, DOB, n.name_key(name), f"cs-{i}")
+        index_person(t.persons, DOB, name_key(name), f"cs-{i}")
     return t
 
 
@@ -426,31 +427,31 @@ def test_persons_past_every_cap_are_found_as_the_scan_found_them(
 ) -> None:
     scan = ScanAll()
     for i, name in enumerate(_three_thousand_names()):
-        scan.index(n.name_key(name), f"cs-{i}")
+        scan.index(name_key(name), f"cs-{i}")
     # Two tokens both far past their cap: its matches are in the pair key of the two.
-    two = n.name_key("Chen Junping")
+    two = name_key("Chen Junping")
     assert len(scan.matching(two)) > PERSONS_PER_TOKEN
     for name in (two, "Chen Daping Q2999", "Q2995 Wang", "Chen Q4", "Wang Xiuying"):
-        key = n.name_key(name)
-        assert cases.persons_matching(three_thousand.persons, DOB, key) == scan.matching(key)
+        key = name_key(name)
+        assert persons_matching(three_thousand.persons, DOB, key) == scan.matching(key)
 
 
 def test_an_old_per_date_list_is_found_then_indexed_in_its_order() -> None:
     t = tables()
     old = [
-        [n.name_key("Petrov Aleksei Viktorovich"), "cs-first"],
-        [n.name_key("Ivanov Sergei"), "cs-x"],
+        [name_key("Petrov Aleksei Viktorovich"), "cs-first"],
+        [name_key("Ivanov Sergei"), "cs-x"],
     ]
-    old.append([n.name_key("Petrov Aleksei"), "cs-second"])
+    old.append([name_key("Petrov Aleksei"), "cs-second"])
     t.persons[DOB] = orjson.dumps(old).decode()  # as stored before the index
-    assert cases.persons_matching(t.persons, DOB, n.name_key("Aleksey Petrov")) == [
+    assert persons_matching(t.persons, DOB, name_key("Aleksey Petrov")) == [
         "cs-first",
         "cs-second",
     ]
     joined = join_person(t, "P1", "Alexei Petrov Viktorovich")
     assert DOB not in t.persons  # indexed anew by the date's next record
     assert t.persons[f"n:{DOB}"] == "4"
-    assert cases.persons_matching(t.persons, DOB, n.name_key("Aleksey Petrov")) == [
+    assert persons_matching(t.persons, DOB, name_key("Aleksey Petrov")) == [
         "cs-first",
         "cs-second",
         joined.case.case_id,

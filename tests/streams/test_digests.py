@@ -14,7 +14,7 @@ from hypothesis import strategies as st_
 from hotline.models import AlertRecord, DigestEvent
 from hotline.settings import Settings
 from streams import digests
-from streams.cases import CaseTables
+from streams.case_tables import CaseTables
 from streams.process import Out, Prepared, Processor, State
 from tests.streams.test_process import events, record, scam
 

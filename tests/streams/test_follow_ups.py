@@ -10,7 +10,7 @@ import pytest
 from hotline.codec import loads
 from hotline.models import AlertState
 from hotline.settings import Settings
-from streams.cases import CaseTables
+from streams.case_tables import CaseTables
 from streams.process import Processor, State
 from tests.streams.test_process import NOW, events, record, scam
 

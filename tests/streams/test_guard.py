@@ -9,7 +9,7 @@ import orjson
 from hotline.codec import dumps, loads
 from hotline.models import AlertState
 from hotline.settings import Settings
-from streams.cases import CaseTables
+from streams.case_tables import CaseTables
 from streams.errors import Guard
 from streams.process import Processor, State
 from streams.staged import Staged

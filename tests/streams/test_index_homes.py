@@ -15,8 +15,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hotline import normalize as n
-from streams import cases
-from streams.cases import CaseTables, Homes, LinkMessage, Links
+from streams import case_tables, cases
+from streams import links as link_index
+from streams.case_tables import CaseTables, Homes
+from streams.links import LinkMessage, Links, home_of
 from tests.streams.test_cases import KEY, NOW, TTL, fraud, indicators
 
 P = 8
@@ -50,11 +52,10 @@ class Cluster:
         count = len(self.mail) if how_many is None else min(how_many, len(self.mail))
         for _ in range(count):
             msg = self.mail.pop(rnd.randrange(len(self.mail)))
-            links = Links(self.worker(cases.home_of(Homes(P), msg)))
+            links = Links(self.worker(home_of(Homes(P), msg)))
             links.apply(msg)
             assert not links.remote or all(
-                cases.home_of(Homes(P), m) % 2 != cases.home_of(Homes(P), msg) % 2
-                for m in links.remote
+                home_of(Homes(P), m) % 2 != home_of(Homes(P), msg) % 2 for m in links.remote
             )
             self.mail += links.remote
 
@@ -63,7 +64,7 @@ class Cluster:
             self.deliver(rnd)
 
     def related(self, case_id: str) -> dict[str, list[str]]:
-        case = cases.get(CaseTables(*self.dicts, homes=Homes(P)), case_id)
+        case = case_tables.get(CaseTables(*self.dicts, homes=Homes(P)), case_id)
         assert case is not None
         return case.related
 
@@ -83,8 +84,8 @@ def test_a_scam_number_is_matched_and_linked_in_one_place() -> None:
 
 
 def test_persons_live_on_one_partition() -> None:
-    assert Homes(P).of_key("doc:passport|VN|B1234567") == cases.PERSONS
-    assert Homes(P).of_key("person:nguyen van an|1985-07-21") == cases.PERSONS
+    assert Homes(P).of_key("doc:passport|VN|B1234567") == case_tables.PERSONS
+    assert Homes(P).of_key("person:nguyen van an|1985-07-21") == case_tables.PERSONS
 
 
 def test_one_worker_holding_everything_leaves_no_message() -> None:
@@ -134,7 +135,10 @@ def test_links_through_messages_in_any_order_are_those_of_one_worker(
 def test_links_through_messages_past_the_caps_stay_bounded_and_mutual(
     token_sets: list[frozenset[str]], rnd: random.Random
 ) -> None:
-    with mock.patch.object(cases, "LINKS_PER_TOKEN", 3), mock.patch.object(cases, "RELATED_MAX", 4):
+    with (
+        mock.patch.object(link_index, "LINKS_PER_TOKEN", 3),
+        mock.patch.object(link_index, "RELATED_MAX", 4),
+    ):
         c = Cluster()
         ids = []
         for i, s in enumerate(token_sets):

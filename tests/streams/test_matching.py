@@ -11,7 +11,7 @@ import pytest
 from hotline.codec import dumps, loads
 from hotline.settings import Settings
 from streams.agents import _batched
-from streams.cases import CaseTables
+from streams.case_tables import CaseTables
 from streams.matching import (
     MatchAnswer,
     MatchItem,

@@ -8,9 +8,10 @@ from typing import Any
 import orjson
 import pytest
 
-from hotline.models import AckCommand, AlertRecord, alert_id_for, content_hash, parse_alert
+from hotline.alert_in import alert_id_for, content_hash, parse_alert
+from hotline.models import AckCommand, AlertRecord
 from hotline.settings import Settings
-from streams.cases import CaseTables
+from streams.case_tables import CaseTables
 from streams.process import Out, Processor, State
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)

@@ -15,7 +15,7 @@ from hotline.models import AlertState
 from hotline.registry import LookupMatch, parse
 from hotline.settings import Settings
 from streams import registry
-from streams.cases import CaseTables
+from streams.case_tables import CaseTables
 from streams.process import Processor, State
 from tests.streams.test_process import NOW, person, record, scam
 
