@@ -200,7 +200,7 @@ def _drive(processor: Processor, values: Sequence[bytes]) -> int:
     st = _fresh_state()
     outs = 0
     for value in values:
-        # What streams/agents.py's `submission` does, minus Faust and Kafka.
+        # What streams/handlers.py's `submission` does, minus Faust and Kafka.
         outs += len(processor.submission(loads(AlertRecord, value), st, datetime.now(UTC)))
     return outs
 

@@ -25,7 +25,7 @@ LANES: tuple[Lane, ...] = ("urgent", "bulk")
 # (three tables, a hundred alerts) until its end, so an urgent alert fetched meanwhile waited
 # for them: 233 such waits of up to 172 ms in a 10,000-alert benchmark run, in the urgent lane
 # only. The agents bound the buffer themselves, flushing it at the end of every step
-# (streams/agents.py), so this limit is only a backstop for what no step should ever write.
+# (streams/steps.py), so this limit is only a backstop for what no step should ever write.
 TABLE_WRITES_BUFFERED = 100_000
 # Records the consumer handles between two offset commits.
 COMMIT_EVERY = 500

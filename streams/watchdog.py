@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from faust.types import TP
+
 Key = tuple[str, int]  # a source partition: topic, partition
 
 # A hole is fetched again once the flow has been on, and the partition's agent idle, this long:
@@ -126,3 +128,13 @@ class StallDetector:
             del self._since[key]
             return True
         return False
+
+
+async def seek(consumer: Any, tp: TP, offset: int) -> None:
+    """Faust's `Consumer.seek`, but in the consumer's own thread. Faust's moves aiokafka's
+    fetch position from the event loop's thread while the consumer thread may be reading its
+    fetch buffers: a full benchmark run's bulk worker died of it (a KeyError in aiokafka's
+    `fetched_records`). Like Faust's, it then has the drain loop read on from there."""
+    thread = consumer._thread
+    await thread.call_thread(thread._ensure_consumer().seek, tp, offset)
+    consumer._read_offset[tp] = offset if offset else None

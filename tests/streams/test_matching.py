@@ -10,7 +10,6 @@ import pytest
 
 from hotline.codec import dumps, loads
 from hotline.settings import Settings
-from streams.agents import _batched
 from streams.case_tables import CaseTables
 from streams.matching import (
     MatchAnswer,
@@ -22,6 +21,7 @@ from streams.matching import (
     request_values,
 )
 from streams.process import Matched, Out, Prepared, Processor, State
+from streams.steps import batched
 
 from .test_process import NOW, events, person, record, scam
 
@@ -102,7 +102,7 @@ def test_answers_go_back_to_the_partition_that_holds_their_alerts() -> None:
     # The bulk lane has P partitions; the case index answers a batch mixing several of them.
     answers = [Out("t.matched", b"", orjson.dumps({"n": i}), i % 3) for i in range(9)]
     other = Out("t.deliveries", b"al-x", b"{}")
-    out = _batched([*answers, other], "t.match", "t.matched", 1_000_000)
+    out = batched([*answers, other], "t.match", "t.matched", 1_000_000)
     assert other in out
     back = {o.partition: orjson.loads(o.value)["answers"] for o in out if o.topic == "t.matched"}
     assert back == {p: [{"n": i} for i in range(p, 9, 3)] for p in range(3)}

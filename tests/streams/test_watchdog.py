@@ -5,8 +5,7 @@ from typing import Any
 
 from faust.types import TP
 
-from streams.agents import _seek
-from streams.watchdog import MAX_REFETCHES, Progress, StallDetector, refetch_due
+from streams.watchdog import MAX_REFETCHES, Progress, StallDetector, refetch_due, seek
 
 
 def test_stuck_behind_the_end_for_the_whole_patience_is_a_stall() -> None:
@@ -125,6 +124,6 @@ async def test_a_seek_runs_in_the_consumer_thread_and_the_drain_loop_reads_on_fr
             fun(*args)
 
     consumer = SimpleNamespace(_thread=Thread(), _read_offset={})
-    await _seek(consumer, TP("t", 3), 47)
+    await seek(consumer, TP("t", 3), 47)
     assert calls == [("in thread", "seek"), ("seek", (TP("t", 3), 47))]
     assert consumer._read_offset == {TP("t", 3): 47}
