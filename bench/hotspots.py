@@ -29,7 +29,8 @@ from hotline.codec import loads
 from hotline.models import AlertRecord
 from hotline.settings import Settings
 from streams.case_tables import CaseTables
-from streams.process import Processor, State
+from streams.process import Processor
+from streams.state import State
 
 KV = tuple[bytes, bytes]
 TOP = 40
@@ -47,8 +48,8 @@ STAGES: tuple[tuple[str, str, str], ...] = (
     ("cases.join", "join", "streams/cases.py"),
     ("route.recipients", "recipients", "hotline/route.py"),
     ("need_to_know.case_view", "case_view", "hotline/need_to_know.py"),
-    ("Processor._store (AlertState -> JSON)", "_store", "streams/process.py"),
-    ("Processor._event (ConsoleEvent -> JSON)", "_event", "streams/process.py"),
+    ("Announcer.store (AlertState -> JSON)", "store", "streams/announce.py"),
+    ("Announcer.event (ConsoleEvent -> JSON)", "event", "streams/announce.py"),
     ("codec.dumps (all serialization)", "dumps", "hotline/codec.py"),
 )
 

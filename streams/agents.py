@@ -30,7 +30,8 @@ from streams import upkeep
 from streams.case_tables import Homes
 from streams.errors import RETRIABLE, retry_writes
 from streams.handlers import Handle, Handlers, parts
-from streams.process import Out, Processor, State
+from streams.process import Processor
+from streams.state import Out, State
 from streams.steps import Item, Steps
 from streams.turn import Turn
 from streams.watchdog import Progress

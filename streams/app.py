@@ -14,8 +14,8 @@ from hotline.settings import Settings
 from hotline.topics import topics
 from streams import agents, registry_view, tables
 from streams.case_tables import CaseTables, Homes
-from streams.process import State
 from streams.staged import Staged
+from streams.state import State
 
 LANES: tuple[Lane, ...] = ("urgent", "bulk")
 

@@ -30,8 +30,8 @@ from hotline.codec import loads
 from hotline.errors import UnwritableRecord
 from hotline.models import AlertRecord
 from hotline.retry import backoff, next_wait
-from streams.process import Out
 from streams.staged import Savepoint, Staged
+from streams.state import Out
 
 # What Kafka refuses for the record itself, whatever the retries.
 REFUSED = (MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError)

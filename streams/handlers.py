@@ -24,8 +24,9 @@ from streams.case_tables import Homes
 from streams.errors import Guard, dead_letter, oversized_write
 from streams.links import LinkMessage, Links, home_of
 from streams.matching import MatchAnswer, MatchItem
-from streams.process import Matched, Out, Position, Prepared, Processor, State
+from streams.process import Position, Processor
 from streams.staged import Savepoint, Staged
+from streams.state import Matched, Out, Prepared, State
 
 Handle = Callable[[bytes], list[Out]]
 Answered = Callable[[MatchAnswer, Position | None], list[Out]]

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict
 from hotline.fields import Tlp
 from hotline.handling import Handling
 from hotline.models import AlertRecord, AlertState, CaseRecord, Enrichment
-from streams.process import Prepared
+from streams.state import Prepared
 
 
 class _Wire(BaseModel):

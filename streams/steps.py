@@ -25,8 +25,9 @@ from streams import partition
 from streams.errors import Guard, retry_writes
 from streams.handlers import Handle, now
 from streams.matching import reply_values, request_values
-from streams.process import Out, Processor, State
+from streams.process import Processor
 from streams.staged import Savepoint, Staged
+from streams.state import Out, State
 from streams.turn import Turn
 from streams.urgent_producer import UrgentProducer
 

@@ -20,7 +20,8 @@ from hotline.fields import Lane
 from hotline.settings import Settings
 from hotline.topics import topics
 from streams import partition
-from streams.process import Out, Processor, State
+from streams.process import Processor
+from streams.state import Out, State
 from streams.steps import Steps
 from streams.watchdog import MAX_REFETCHES, Progress, StallDetector, refetch_due, seek
 

@@ -22,7 +22,8 @@ from hotline.codec import dumps, loads
 from hotline.models import AckCommand, AlertState, CaseRecord, Report
 from hotline.settings import Settings
 from streams.case_tables import CaseTables
-from streams.process import Out, Processor, State
+from streams.process import Processor
+from streams.state import Out, State
 from tests.streams.test_process import NOW, record, scam
 
 AGENCIES = ("vn-hanoi", "cn-beijing", "ru-moscow")

@@ -15,7 +15,8 @@ from hotline.models import AlertRecord, DigestEvent
 from hotline.settings import Settings
 from streams import digests
 from streams.case_tables import CaseTables
-from streams.process import Out, Prepared, Processor, State
+from streams.process import Processor
+from streams.state import Out, Prepared, State
 from tests.streams.test_process import events, record, scam
 
 NOW = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)

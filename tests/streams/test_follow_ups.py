@@ -11,7 +11,8 @@ from hotline.codec import loads
 from hotline.models import AlertState
 from hotline.settings import Settings
 from streams.case_tables import CaseTables
-from streams.process import Processor, State
+from streams.process import Processor
+from streams.state import State
 from tests.streams.test_process import NOW, events, record, scam
 
 NUMBER = "0912 345 678"

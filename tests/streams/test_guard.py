@@ -11,8 +11,9 @@ from hotline.models import AlertState
 from hotline.settings import Settings
 from streams.case_tables import CaseTables
 from streams.errors import Guard
-from streams.process import Processor, State
+from streams.process import Processor
 from streams.staged import Staged
+from streams.state import State
 from tests.streams.test_process import NOW, record
 
 LIMIT = 64 * 1024

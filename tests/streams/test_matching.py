@@ -20,7 +20,8 @@ from streams.matching import (
     reply_values,
     request_values,
 )
-from streams.process import Matched, Out, Prepared, Processor, State
+from streams.process import Processor
+from streams.state import Matched, Out, Prepared, State
 from streams.steps import batched
 
 from .test_process import NOW, events, person, record, scam

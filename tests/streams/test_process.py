@@ -12,7 +12,8 @@ from hotline.alert_in import alert_id_for, content_hash, parse_alert
 from hotline.models import AckCommand, AlertRecord
 from hotline.settings import Settings
 from streams.case_tables import CaseTables
-from streams.process import Out, Processor, State
+from streams.process import Processor
+from streams.state import Out, State
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 

@@ -16,7 +16,8 @@ from hotline.registry import LookupMatch, parse
 from hotline.settings import Settings
 from streams import registry
 from streams.case_tables import CaseTables
-from streams.process import Processor, State
+from streams.process import Processor
+from streams.state import State
 from tests.streams.test_process import NOW, person, record, scam
 
 AGENCIES = ("vn-hanoi", "cn-beijing", "ru-moscow")
