@@ -33,7 +33,7 @@ from tenacity import (
     stop_when_event_set,
 )
 
-from cli.demo.traffic import scam_numbers
+from cli.demo.numbers import scam_numbers
 from cli.importer import MAX_ATTEMPTS, MAX_WAIT_S, scam_alert
 from hotline.retry import RetryLater, backoff, raise_for_retry_later, wait_retry_after
 

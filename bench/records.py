@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
-from cli.demo.traffic import scam_numbers
+from cli.demo.numbers import scam_numbers
 from cli.importer import scam_alert
 from hotline.alert_in import alert_id_for
 from hotline.codec import dumps

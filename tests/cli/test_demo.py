@@ -10,16 +10,9 @@ import httpx
 import phonenumbers
 import pytest
 
-from cli.demo.traffic import (
-    DEMO_FILE,
-    DEMO_LIST_SIZE,
-    capacity,
-    generate,
-    international,
-    load_demo,
-    run_demo,
-    scam_numbers,
-)
+from cli.demo.alerts import DEMO_FILE, DEMO_LIST_SIZE, generate, load_demo
+from cli.demo.numbers import capacity, international, scam_numbers
+from cli.demo.traffic import run_demo
 from hotline.alert_in import FraudPatternAlert, ScamNumberAlert, WantedPersonAlert, parse_alert
 from hotline.enrich import enrich
 from hotline.settings import DEMO_AGENCIES, Settings
