@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from cli.broker import KAFKA_VERSION, BrokerError, default_cache_dir
+from cli.kafka_jars import KAFKA_VERSION, BrokerError, default_cache_dir
 
 POM = Path(__file__).with_name("kafka-tools") / "pom.xml"
 MAIN = "org.apache.kafka.tools.ProducerPerformance"

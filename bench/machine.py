@@ -10,7 +10,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from cli.broker import KAFKA_VERSION
+from cli.kafka_jars import KAFKA_VERSION
 
 PACKAGES = (
     "faust-streaming",

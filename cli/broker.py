@@ -1,183 +1,38 @@
 """A real single-node Apache Kafka broker (KRaft, broker+controller in one JVM), no Docker.
 
-The broker jars come from Maven Central through a throwaway POM (`cli/kafka/pom.xml`)
-and are cached outside the checkout, so the first run downloads ~42 MB once and every
-later start is just a JVM launch. Used by the `hotline kafka` CLI command and by the
-integration tests.
+Its jars come from Maven Central once (cli/kafka_jars.py), so every later start is just a
+JVM launch; its configuration is cli/kafka_config.py's. Used by the `hotline kafka` CLI
+command, `hotline up` and the integration tests.
 """
 
 from __future__ import annotations
 
 import asyncio
 import atexit
-import base64
 import concurrent.futures
 import contextlib
 import ctypes
-import fcntl
-import os
-import re
-import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any, TypeVar
 
-from hotline.errors import HotlineError
+from cli.kafka_config import heap_bytes, new_cluster_id, render_server_properties
+from cli.kafka_jars import KAFKA_VERSION, BrokerError, ensure_jars, require_tool, tail
 
-# The one place the Kafka version is named; the POM receives it as -Dkafka.version.
-KAFKA_VERSION: str = "4.0.2"
-
-_ASSETS = Path(__file__).with_name("kafka")
-_READY_MARKER = ".complete"
-_LOG_TAIL_LINES = 40
+_ASSETS = Path(__file__).with_name("kafka")  # the POM and the broker's log4j2 settings
 _MIN_XMS_BYTES = 256 * 1024**2
 
 JAVA_HINT = (
     "Java 17+ is required to run the local Kafka broker: "
     "install a JDK (e.g. `apt-get install openjdk-17-jre-headless`)"
 )
-MAVEN_HINT = "Maven is required to fetch the Kafka jars: install it (e.g. `apt-get install maven`)"
 
 _T = TypeVar("_T")
-
-
-class BrokerError(HotlineError):
-    """The local Kafka broker could not be fetched, started or kept running."""
-
-    code = "broker_error"
-
-
-def default_cache_dir() -> Path:
-    """`~/.cache/hotline` (or `$XDG_CACHE_HOME/hotline`): outside the checkout on purpose."""
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "hotline"
-
-
-def _require_tool(name: str, hint: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        raise BrokerError(hint)
-    return path
-
-
-@contextlib.contextmanager
-def _exclusive_lock(path: Path) -> Iterator[None]:
-    # Two processes (a test session and `hotline kafka`) may fetch at the same moment.
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _tail(text: str, lines: int = _LOG_TAIL_LINES) -> str:
-    return "\n".join(text.splitlines()[-lines:])
-
-
-def ensure_jars(cache_dir: Path | None = None, version: str = KAFKA_VERSION) -> Path:
-    """Return `<cache>/kafka-<version>/lib`, downloading the broker jars the first time.
-
-    The marker file is written only after Maven succeeded, so an interrupted download is
-    wiped and redone on the next call instead of leaving a broken classpath behind.
-    """
-    home = (cache_dir or default_cache_dir()) / f"kafka-{version}"
-    lib = home / "lib"
-    marker = home / _READY_MARKER
-    if marker.is_file():
-        return lib
-    mvn = _require_tool("mvn", MAVEN_HINT)
-    home.mkdir(parents=True, exist_ok=True)
-    with _exclusive_lock(home / ".lock"):
-        if marker.is_file():  # another process finished the download while we waited
-            return lib
-        shutil.rmtree(lib, ignore_errors=True)
-        # Run Maven on a copy: the installed package directory may be read-only.
-        pom = home / "pom.xml"
-        shutil.copyfile(_ASSETS / "pom.xml", pom)
-        print(
-            f"Fetching Apache Kafka {version} from Maven Central (first run only)…",
-            file=sys.stderr,
-            flush=True,
-        )
-        result = subprocess.run(
-            [
-                mvn,
-                "-B",
-                "-q",
-                "-Dstyle.color=never",
-                f"-Dkafka.version={version}",
-                "-f",
-                str(pom),
-                "dependency:copy-dependencies",
-                f"-DoutputDirectory={lib}",
-            ],
-            cwd=home,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0 or not (lib / f"kafka_2.13-{version}.jar").is_file():
-            output = _tail(result.stdout + result.stderr)
-            raise BrokerError(
-                f"Maven could not fetch Apache Kafka {version} (exit {result.returncode}):\n"
-                f"{output}"
-            )
-        marker.write_text(f"{version}\n")
-    return lib
-
-
-def _escape_property(value: str) -> str:
-    return value.replace("\\", "\\\\")
-
-
-def render_server_properties(*, port: int, controller_port: int, data_dir: Path) -> str:
-    """`server.properties` for one combined broker+controller node on 127.0.0.1."""
-    settings: dict[str, str | int] = {
-        "process.roles": "broker,controller",
-        "node.id": 1,
-        # Static voters (not --standalone/dynamic quorum): nothing to bootstrap but the id.
-        "controller.quorum.voters": f"1@127.0.0.1:{controller_port}",
-        "listeners": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
-        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port}",
-        "controller.listener.names": "CONTROLLER",
-        "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
-        "inter.broker.listener.name": "PLAINTEXT",
-        "log.dirs": _escape_property(str(data_dir / "logs")),
-        # A single node can only ever hold one replica of the internal topics.
-        "offsets.topic.replication.factor": 1,
-        "transaction.state.log.replication.factor": 1,
-        "transaction.state.log.min.isr": 1,
-        "share.coordinator.state.topic.replication.factor": 1,
-        "share.coordinator.state.topic.min.isr": 1,
-        # Consumers in tests and demos should not sit out a 3 s rebalance delay.
-        "group.initial.rebalance.delay.ms": 0,
-        # The application creates its topics explicitly; a typo must fail, not invent one.
-        "auto.create.topics.enable": "false",
-        "num.network.threads": 2,
-        "num.io.threads": 2,
-        "num.partitions": 1,
-        # 4 instead of 50 partitions: the first consumer group gets its coordinator faster.
-        "offsets.topic.num.partitions": 4,
-        # The log cleaner allocates this on the heap at start-up (default 128 MiB);
-        # 32 MiB still holds ~1.4 M distinct keys per cleaning pass.
-        "log.cleaner.dedupe.buffer.size": 32 * 1024**2,
-        # On restart the controller keeps the previous run's registration alive for one
-        # session (DUPLICATE_BROKER_REGISTRATION): 9 s by default, so restarts took 12 s.
-        # 3 s with 500 ms heartbeats still tolerates five missed beats under load.
-        "broker.heartbeat.interval.ms": 500,
-        "broker.session.timeout.ms": 3000,
-    }
-    lines = ["# Written by cli/broker.py; regenerated on every start."]
-    lines += [f"{key}={value}" for key, value in settings.items()]
-    return "\n".join(lines) + "\n"
 
 
 def free_port() -> int:
@@ -197,23 +52,6 @@ def _port_is_free(port: int) -> bool:
         except OSError:
             return False
         return True
-
-
-def _new_cluster_id() -> str:
-    # Same shape as Kafka's Uuid.randomUuid(): 22 chars of unpadded base64url. A leading
-    # "-" would be parsed as an option by the storage tool, so Kafka never issues one.
-    while True:
-        cluster_id = base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode()
-        if not cluster_id.startswith("-"):
-            return cluster_id
-
-
-def _heap_bytes(heap: str) -> int:
-    match = re.fullmatch(r"(\d+)([kKmMgG]?)", heap)
-    if match is None:
-        raise ValueError(f"heap must look like '512m' or '1g', not {heap!r}")
-    unit = {"": 1, "k": 1024, "m": 1024 * 1024, "g": 1024 * 1024 * 1024}
-    return int(match.group(1)) * unit[match.group(2).lower()]
 
 
 PR_SET_PDEATHSIG = 1
@@ -248,7 +86,7 @@ class LocalBroker:
         cache_dir: Path | None = None,
         heap: str = "512m",
     ) -> None:
-        _heap_bytes(heap)  # fail on a typo here rather than in the JVM's own wording
+        heap_bytes(heap)  # fail on a typo here rather than in the JVM's own wording
         self.port = port
         self.controller_port = port + 1 if controller_port is None else controller_port
         self.data_dir = Path(data_dir).absolute()
@@ -275,7 +113,7 @@ class LocalBroker:
         """Fetch jars if needed, write config, format storage once and launch the JVM."""
         if self.is_running():
             raise BrokerError(f"Kafka is already running on {self.bootstrap}")
-        java = _require_tool("java", JAVA_HINT)
+        java = require_tool("java", JAVA_HINT)
         lib = ensure_jars(self.cache_dir)
         for port in (self.port, self.controller_port):
             if not _port_is_free(port):
@@ -306,7 +144,7 @@ class LocalBroker:
         atexit.register(self.stop)
 
     def _jvm_options(self) -> list[str]:
-        xms = self.heap if _heap_bytes(self.heap) < _MIN_XMS_BYTES else "256m"
+        xms = self.heap if heap_bytes(self.heap) < _MIN_XMS_BYTES else "256m"
         return [
             f"-Xms{xms}",
             f"-Xmx{self.heap}",
@@ -331,7 +169,7 @@ class LocalBroker:
                     "kafka.tools.StorageTool",
                     "format",
                     "--cluster-id",
-                    _new_cluster_id(),
+                    new_cluster_id(),
                     "--config",
                     str(config),
                     "--ignore-formatted",
@@ -357,10 +195,10 @@ class LocalBroker:
     def failure_report(self, what: str) -> str:
         """`what`, followed by the last lines of the broker log (for error messages)."""
         try:
-            tail = _tail(self.log_path.read_text(errors="replace"))
+            last = tail(self.log_path.read_text(errors="replace"))
         except OSError:
-            tail = "(no broker log)"
-        return f"{what}. Last lines of {self.log_path}:\n{tail}"
+            last = "(no broker log)"
+        return f"{what}. Last lines of {self.log_path}:\n{last}"
 
     def wait_ready(self, timeout: float = 90.0) -> None:
         """Block until the broker answers metadata requests as *our* cluster."""

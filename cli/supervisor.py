@@ -21,7 +21,8 @@ from typing import IO, Any
 
 import httpx
 
-from cli.broker import BrokerError, LocalBroker, die_with_parent
+from cli.broker import LocalBroker, die_with_parent
+from cli.kafka_jars import BrokerError
 from hotline.settings import (
     DEMO_OFFICER_PREFIX,
     DEMO_OPERATOR_TOKEN,

@@ -10,15 +10,10 @@ from typing import Any
 
 import pytest
 
-from cli import broker
-from cli.broker import (
-    KAFKA_VERSION,
-    BrokerError,
-    LocalBroker,
-    ensure_jars,
-    free_port,
-    render_server_properties,
-)
+from cli import broker, kafka_config, kafka_jars
+from cli.broker import LocalBroker, free_port
+from cli.kafka_config import render_server_properties
+from cli.kafka_jars import KAFKA_VERSION, BrokerError, ensure_jars
 
 
 def _parse_properties(text: str) -> dict[str, str]:
@@ -27,7 +22,7 @@ def _parse_properties(text: str) -> dict[str, str]:
 
 
 def _no_tools(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(broker.shutil, "which", lambda name: None)
+    monkeypatch.setattr(kafka_jars.shutil, "which", lambda name: None)
 
 
 # --- server.properties ------------------------------------------------------------------
@@ -127,8 +122,8 @@ def test_half_finished_download_is_redone(tmp_path: Path, monkeypatch: pytest.Mo
         (out_dir / f"kafka_2.13-{KAFKA_VERSION}.jar").write_bytes(b"PK")
         return subprocess.CompletedProcess(cmd, 0, "", "")
 
-    monkeypatch.setattr(broker.shutil, "which", lambda name: f"/usr/bin/{name}")
-    monkeypatch.setattr(broker.subprocess, "run", fake_maven)
+    monkeypatch.setattr(kafka_jars.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(kafka_jars.subprocess, "run", fake_maven)
 
     assert ensure_jars(tmp_path) == lib
     assert not (lib / "truncated.jar").exists()
@@ -144,16 +139,16 @@ def test_maven_failure_is_reported_with_its_output(
     def failing_maven(cmd: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
         return subprocess.CompletedProcess(cmd, 1, "[ERROR] Could not resolve artifact\n", "")
 
-    monkeypatch.setattr(broker.shutil, "which", lambda name: f"/usr/bin/{name}")
-    monkeypatch.setattr(broker.subprocess, "run", failing_maven)
+    monkeypatch.setattr(kafka_jars.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(kafka_jars.subprocess, "run", failing_maven)
 
     with pytest.raises(BrokerError, match="Could not resolve artifact"):
         ensure_jars(tmp_path)
     assert not (tmp_path / f"kafka-{KAFKA_VERSION}" / ".complete").exists()
 
 
-def test_pom_takes_the_version_from_broker_py() -> None:
-    pom = (Path(broker.__file__).with_name("kafka") / "pom.xml").read_text()
+def test_pom_takes_the_version_from_kafka_jars_py() -> None:
+    pom = (Path(kafka_jars.__file__).with_name("kafka") / "pom.xml").read_text()
     assert "<version>${kafka.version}</version>" in pom
     assert KAFKA_VERSION not in pom
 
@@ -163,7 +158,7 @@ def test_pom_takes_the_version_from_broker_py() -> None:
 
 def test_cluster_ids_look_like_kafka_uuids() -> None:
     for _ in range(200):
-        cluster_id = broker._new_cluster_id()
+        cluster_id = kafka_config.new_cluster_id()
         assert len(cluster_id) == 22
         assert not cluster_id.startswith("-")
         assert set(cluster_id) <= set(
@@ -191,7 +186,7 @@ def test_defaults_and_heap(tmp_path: Path) -> None:
 def test_busy_port_is_refused_before_launching(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(broker.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(kafka_jars.shutil, "which", lambda name: f"/usr/bin/{name}")
     monkeypatch.setattr(broker, "ensure_jars", lambda *a, **k: tmp_path)
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

@@ -7,7 +7,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from cli.broker import BrokerError
+from cli.kafka_jars import BrokerError
 from gateway import errors
 from hotline import errors as e
 

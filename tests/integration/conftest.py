@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from cli.broker import BrokerError, LocalBroker, free_port
+from cli.broker import LocalBroker, free_port
+from cli.kafka_jars import BrokerError
 
 from .stack import Stack
 
