@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 import orjson
 from pydantic import ValidationError
 
-from hotline.alert_in import alert_id_for, content_hash, error_list, parse_alert
+from hotline.alert_in import error_list, parse_alert
 from hotline.codec import dumps
 from hotline.enrich import enrich
 from hotline.errors import HotlineError, InvalidAlert, PayloadTooLarge
@@ -113,15 +113,7 @@ def accept(
         raise InvalidAlert("the alert names recipients it cannot be sent to", errors=errors)
     # Refuses what the stream could not normalize.
     enrichment = enrich(body, settings.agency(sender).country)
-    record = AlertRecord(
-        alert_id=alert_id_for(sender, body.source_ref),
-        sender=sender,
-        received_at=now,
-        content_hash=content_hash(body),
-        lane=lane,
-        body=body,
-        import_id=import_id,
-    )
+    record = AlertRecord.received(sender, body, now, lane=lane, import_id=import_id)
     if body.kind != "scam_number":  # a scam number's fields are all short: never too large
         _check_deliverable_size(record.model_copy(update={"enrichment": enrichment}), settings)
     return record

@@ -18,11 +18,19 @@ Internal models never leave the system: every outward view goes through
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 
-from hotline.alert_in import FraudPatternAlert, ScamNumberAlert, WantedPersonAlert
+from hotline.alert_in import (
+    AlertBody,
+    FraudPatternAlert,
+    ScamNumberAlert,
+    WantedPersonAlert,
+    alert_id_for,
+    content_hash,
+)
 from hotline.fields import EventName, Kind, Lane, Strict
 
 # --- what the hotline adds --------------------------------------------------------------------
@@ -62,6 +70,29 @@ class AlertRecord(Strict):
     # The shared list a bulk alert came in with (POST /v1/alerts/batch?import_id=): its
     # recipients see the list as one digest, and only its hits as events (streams/digests.py).
     import_id: str | None = None
+
+    @classmethod
+    def received(
+        cls,
+        sender: str,
+        body: AlertBody,
+        at: datetime,
+        *,
+        lane: Lane = "urgent",
+        import_id: str | None = None,
+    ) -> AlertRecord:
+        """The record of a partner's alert as the gateway writes it: its id from the sender
+        and source_ref (a retry is the same alert), its hash from the body (a changed body is
+        not a retry)."""
+        return cls(
+            alert_id=alert_id_for(sender, body.source_ref),
+            sender=sender,
+            received_at=at,
+            content_hash=content_hash(body),
+            lane=lane,
+            body=body,
+            import_id=import_id,
+        )
 
 
 class Report(Strict):

@@ -13,9 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from hotline.alert_in import content_hash, error_list, parse_alert
+from hotline.alert_in import error_list, parse_alert
 from hotline.codec import dumps, loads
 from hotline.models import AlertRecord
+from tests.fixtures.records import record
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
@@ -305,13 +306,7 @@ def test_without_a_time_the_dates_are_checked_against_the_clock() -> None:
 
 
 def record_of(body: Any) -> AlertRecord:
-    return AlertRecord(
-        alert_id="al-1",
-        sender="vn-hanoi",
-        received_at=NOW,
-        content_hash=content_hash(body),
-        body=body,
-    )
+    return record("vn-hanoi", body, at=NOW)
 
 
 def test_a_stored_record_reads_back_after_it_has_expired() -> None:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from hotline import need_to_know as ntk
 from hotline import normalize as n
-from hotline.alert_in import alert_id_for, parse_alert
+from hotline.alert_in import parse_alert
 from hotline.models import RELATED_MAX, AlertRecord, CaseRecord, Enrichment, Report
 from hotline.names import name_key, name_matches
 from streams import case_tables, cases
@@ -24,6 +24,7 @@ from streams.case_tables import CaseTables
 from streams.links import LINKS_PER_TOKEN
 from streams.persons import PERSONS_PER_TOKEN, index_person, persons_matching
 from tests.fixtures.names import spelling, syllables
+from tests.fixtures.records import record
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 TTL = timedelta(days=30)
@@ -90,13 +91,7 @@ def fraud(ref: str, sender: str = "vn-hanoi") -> AlertRecord:
             "subject": {"scheme": "investment", "indicators": {"app_names": [ref]}},
         }
     )
-    return AlertRecord(
-        alert_id=alert_id_for(sender, ref),
-        sender=sender,
-        received_at=NOW,
-        content_hash="h-" + ref,
-        body=alert,
-    )
+    return record(sender, alert, at=NOW)
 
 
 def indicators(*tokens: str) -> Enrichment:
@@ -366,14 +361,9 @@ def _wanted(ref: str, name: str) -> tuple[AlertRecord, Enrichment]:
             "subject": {"full_name": name, "date_of_birth": DOB},
         }
     )
-    record = AlertRecord(
-        alert_id=alert_id_for("cn-beijing", ref),
-        sender="cn-beijing",
-        received_at=NOW,
-        content_hash="h-" + ref,
-        body=alert,
+    return record("cn-beijing", alert, at=NOW), Enrichment(
+        fingerprints=[f"person:{name_key(name)}|{DOB}"]
     )
-    return record, Enrichment(fingerprints=[f"person:{name_key(name)}|{DOB}"])
 
 
 def join_person(t: CaseTables, ref: str, name: str) -> cases.Joined:

@@ -8,12 +8,13 @@ from typing import Any
 import orjson
 import pytest
 
-from hotline.alert_in import alert_id_for, content_hash, parse_alert
+from hotline.fields import Lane
 from hotline.models import AckCommand, AlertRecord
 from hotline.settings import Settings
 from streams.case_tables import CaseTables
 from streams.process import Processor
 from streams.state import Out, State
+from tests.fixtures import records as fixtures
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 
@@ -28,16 +29,8 @@ def proc() -> Processor:
     return Processor(Settings(escalation_seconds=60))
 
 
-def record(sender: str, body: dict[str, Any], lane: str = "urgent") -> AlertRecord:
-    alert = parse_alert(body)
-    return AlertRecord(
-        alert_id=alert_id_for(sender, alert.source_ref),
-        sender=sender,
-        received_at=NOW,
-        content_hash=content_hash(alert),
-        lane=lane,
-        body=alert,
-    )
+def record(sender: str, body: dict[str, Any], lane: Lane = "urgent") -> AlertRecord:
+    return fixtures.record(sender, body, lane=lane, at=NOW)
 
 
 def events(outs: list[Out]) -> list[tuple[str, str, dict[str, Any]]]:
