@@ -5,24 +5,169 @@ from __future__ import annotations
 import re
 import string
 
+import phonenumbers
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
 from hotline.normalize import (
     InvalidIndicator,
+    InvalidPhoneNumber,
+    PhoneInfo,
     document_key,
     indicator_set_fingerprint,
     indicator_tokens,
     normalize_app_name,
     normalize_bank_account,
     normalize_document_number,
+    normalize_phone,
     normalize_url,
     normalize_wallet,
+    scam_number_fingerprint,
     url_domain,
 )
 
 PROPS = settings(max_examples=200, deadline=None)
+
+# ---------------------------------------------------------------- phones
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "e164"),
+    [
+        ("0912 345 678", "VN", "+84912345678"),
+        ("8 (495) 123-45-67", "RU", "+74951234567"),
+        ("138 0013 8000", "CN", "+8613800138000"),
+        ("+84 91 234 5678", "RU", "+84912345678"),
+        ("+84 91 234 5678", "CN", "+84912345678"),
+        ("+86 138-0013-8000", "VN", "+8613800138000"),
+        ("8 916 123-45-67", "RU", "+79161234567"),
+        ("+7 916 123 45 67", "vn", "+79161234567"),  # region case does not matter
+    ],
+)
+def test_phone_examples(raw: str, region: str, e164: str) -> None:
+    info = normalize_phone(raw, region)
+    assert info.e164 == e164
+    assert info.raw == raw
+
+
+def test_phone_enrichment() -> None:
+    assert normalize_phone("0912 345 678", "VN") == PhoneInfo(
+        raw="0912 345 678",
+        e164="+84912345678",
+        country="VN",
+        line_type="mobile",
+        carrier="Vinaphone",
+    )
+    cn = normalize_phone("138 0013 8000", "CN")
+    assert (cn.country, cn.line_type, cn.carrier) == ("CN", "mobile", "China Mobile")
+    moscow = normalize_phone("8 (495) 123-45-67", "RU")
+    assert (moscow.country, moscow.line_type, moscow.carrier) == ("RU", "fixed_line", None)
+    assert normalize_phone("+1 800 555 0100", "RU").line_type == "toll_free"
+
+
+@pytest.mark.parametrize(
+    ("raw", "region"),
+    [
+        ("12", "VN"),
+        ("abc", "VN"),
+        ("+0000", "RU"),
+        ("", "CN"),
+        ("0912 345 67", "VN"),
+        ("+7 000 000 0000", "RU"),
+        ("0912 345 678", "XX"),
+        ("123 4567", "CN"),
+    ],
+)
+def test_phone_rejects_junk(raw: str, region: str) -> None:
+    with pytest.raises(InvalidPhoneNumber, match="is not a valid phone number for region"):
+        normalize_phone(raw, region)
+
+
+def test_phone_error_message() -> None:
+    expected = r"^'12' is not a valid phone number for region VN"
+    with pytest.raises(InvalidPhoneNumber, match=expected):
+        normalize_phone("12", "VN")
+
+
+def test_phone_require_valid_false_keeps_possible_numbers() -> None:
+    info = normalize_phone("+7 000 000 0000", "RU", require_valid=False)
+    assert (info.e164, info.country, info.line_type) == ("+70000000000", "RU", "unknown")
+    with pytest.raises(InvalidPhoneNumber):
+        normalize_phone("12", "VN", require_valid=False)
+
+
+def test_scam_number_fingerprint() -> None:
+    assert scam_number_fingerprint("+84912345678") == "phone:+84912345678"
+    for bad in ("0912345678", "+0912", "phone:+84912345678", ""):
+        with pytest.raises(InvalidPhoneNumber):
+            scam_number_fingerprint(bad)
+
+
+_EXAMPLES = [
+    (region, ex)
+    for region in ("VN", "CN", "RU")
+    for kind in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE, PhoneNumberType.TOLL_FREE)
+    if (ex := phonenumbers.example_number_for_type(region, kind)) is not None
+]
+_FORMATS = [PhoneNumberFormat.NATIONAL, PhoneNumberFormat.INTERNATIONAL, PhoneNumberFormat.E164]
+
+
+@st.composite
+def valid_numbers(draw: st.DrawFn) -> tuple[str, phonenumbers.PhoneNumber]:
+    region, example = draw(st.sampled_from(_EXAMPLES))
+    nsn = str(example.national_number)
+    keep = draw(st.integers(min_value=min(3, len(nsn)), max_value=len(nsn)))
+    tail = draw(st.text(string.digits, min_size=len(nsn) - keep, max_size=len(nsn) - keep))
+    number = phonenumbers.parse(f"+{example.country_code}{nsn[:keep]}{tail}")
+    assume(phonenumbers.is_valid_number(number))
+    return region, number
+
+
+@st.composite
+def sprinkled(draw: st.DrawFn, text: str) -> str:
+    """``text`` with random separators between characters (never inside a leading '+')."""
+    seps = draw(
+        st.lists(
+            st.sampled_from(["", "", "", " ", "-", "(", ")", ".", "  "]),
+            min_size=len(text),
+            max_size=len(text),
+        )
+    )
+    head = 1 if text.startswith("+") else 0
+    return text[:head] + "".join(ch + sep for ch, sep in zip(text[head:], seps, strict=False))
+
+
+@PROPS
+@given(valid_numbers(), st.sampled_from(_FORMATS), st.data())
+def test_phone_formatting_invariance(
+    origin: tuple[str, phonenumbers.PhoneNumber], fmt: int, data: st.DataObject
+) -> None:
+    region, number = origin
+    e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    rendered = data.draw(sprinkled(phonenumbers.format_number(number, fmt)))
+    # National format only makes sense from the number's own country; the others from anywhere.
+    sender = (
+        region
+        if fmt == PhoneNumberFormat.NATIONAL
+        else data.draw(st.sampled_from(["VN", "CN", "RU"]))
+    )
+    info = normalize_phone(rendered, sender)
+    assert info.e164 == e164
+    assert normalize_phone(info.e164, sender).e164 == e164  # idempotent
+    assert info.country == region
+
+
+@PROPS
+@given(st.one_of(st.text(), st.text("0123456789+-() .x#*")), st.sampled_from(["VN", "RU", "XX"]))
+def test_phone_only_raises_invalid_phone_number(raw: str, region: str) -> None:
+    try:
+        info = normalize_phone(raw, region, require_valid=False)
+    except InvalidPhoneNumber:
+        return
+    assert re.fullmatch(r"\+[1-9]\d{6,16}", info.e164)
+
 
 # ---------------------------------------------------------------- documents
 
