@@ -1,8 +1,8 @@
 """An agency's feed as the gateway holds it: a ring of its recent events, each a plain tuple.
 
 The ring is the only buffer between Kafka and the sockets (gateway/hub.py fills it, each
-socket pulls from it after its own cursor, gateway/ws.py), so a burst costs no per-socket
-queue and a slow socket only falls behind itself.
+socket pulls from it after its own cursor, gateway/connection.py), so a burst costs no
+per-socket queue and a slow socket only falls behind itself.
 """
 
 from __future__ import annotations

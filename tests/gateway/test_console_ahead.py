@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from gateway import ws
+from gateway import connection, ws
 from gateway.hub import Hub
 from gateway.ring import parse_entry
 from hotline.settings import Settings
@@ -64,7 +64,7 @@ async def until(done: Callable[[], bool]) -> None:
 
 @contextlib.asynccontextmanager
 async def console(hub: Hub, socket: Socket, resume_after: int | None) -> AsyncIterator[None]:
-    conn = ws.Connection(socket, AGENCY)  # type: ignore[arg-type]
+    conn = connection.Connection(socket, AGENCY)  # type: ignore[arg-type]
     backlog = hub.subscribe(conn, resume_after)
     conn.last_cursor = resume_after
     services: Any = SimpleNamespace(hub=hub, settings=hub.settings)
@@ -97,7 +97,7 @@ def assert_sent_ahead(alerts: list[dict[str, Any]], in_order: range) -> None:
     assert len(ids) == len(set(ids)) == len(in_order) + 1, "each event exactly once"
     at = ids.index(URGENT)
     # At the next chunk boundary after it arrived, not behind the bulk events still owed.
-    assert ARRIVES_AFTER <= at <= ARRIVES_AFTER + ws.CHUNK
+    assert ARRIVES_AFTER <= at <= ARRIVES_AFTER + connection.CHUNK
     assert alerts[at]["cursor"] is None  # so a resume from the highest cursor misses nothing
     assert [a["cursor"] for a in alerts if a["cursor"] is not None] == list(in_order)
 
@@ -141,8 +141,8 @@ async def test_behind_a_short_queue_an_urgent_event_waits_its_turn_with_its_curs
     socket = Socket()
     async with console(hub, socket, resume_after=None):
         await until(lambda: any(m["type"] == "replay_done" for m in socket.sent))
-        for offset in range(ws.AHEAD_AFTER - 1):
+        for offset in range(connection.AHEAD_AFTER - 1):
             deliver(hub, offset, "bulk")
-        deliver(hub, ws.AHEAD_AFTER - 1, "urgent")
-        await until(lambda: len(socket.alerts()) == ws.AHEAD_AFTER)
-    assert [a["cursor"] for a in socket.alerts()] == list(range(ws.AHEAD_AFTER))
+        deliver(hub, connection.AHEAD_AFTER - 1, "urgent")
+        await until(lambda: len(socket.alerts()) == connection.AHEAD_AFTER)
+    assert [a["cursor"] for a in socket.alerts()] == list(range(connection.AHEAD_AFTER))
