@@ -18,10 +18,10 @@ from typing import IO, Any
 import httpx
 import orjson
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+from tenacity import Retrying
 
 from cli.exits import CommandError, ExitCode
-from hotline.retry import RetryLater, backoff, next_wait, raise_for_retry_later, wait_retry_after
+from hotline.retry import RetryLater, partner_policy, raise_for_retry_later
 
 # Sends of one batch before the import stops; waits between them back off up to MAX_WAIT_S
 # (or what the gateway's Retry-After asks).
@@ -157,19 +157,7 @@ def retrying(
     """Transport errors and 429/503 are retried: a batch's items carry their source refs, so
     a batch sent twice is answered as a retry, never imported twice."""
 
-    def before_sleep(state: RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome is not None else None
-        what = str(exc) if isinstance(exc, RetryLater) else f"{type(exc).__name__}: {exc}"
-        note(f"gateway: {what}; retrying in {next_wait(state):.1f} s")
-
-    return Retrying(
-        retry=retry_if_exception_type((httpx.TransportError, RetryLater)),
-        wait=wait_retry_after(backoff(0.5, MAX_WAIT_S)),
-        stop=stop_after_attempt(attempts),
-        sleep=sleep,
-        before_sleep=before_sleep,
-        reraise=True,
-    )
+    return Retrying(sleep=sleep, **partner_policy(attempts, MAX_WAIT_S, note))
 
 
 def post_batch(

@@ -19,10 +19,10 @@ from typing import Any
 import httpx
 import orjson
 from rich.progress import Progress, SpinnerColumn, TextColumn
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+from tenacity import Retrying
 
 from cli.exits import CommandError, ExitCode
-from hotline.retry import RetryLater, backoff, next_wait, raise_for_retry_later, wait_retry_after
+from hotline.retry import RetryLater, partner_policy, raise_for_retry_later
 
 PAGE = 5000
 MAX_WAIT_S = 15.0
@@ -135,21 +135,9 @@ def _page(client: httpx.Client, url: str, key: str, cursor: str | None) -> dict[
 
 
 def _retrying(attempts: int, note: Callable[[str], None], sleep: Callable[[float], None]) -> Any:
-    def before_sleep(state: RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome is not None else None
-        what = str(exc) if isinstance(exc, RetryLater) else f"{type(exc).__name__}: {exc}"
-        note(f"gateway: {what}; retrying in {next_wait(state):.1f} s")
-
     def run(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
         try:
-            for attempt in Retrying(
-                retry=retry_if_exception_type((httpx.TransportError, RetryLater)),
-                wait=wait_retry_after(backoff(0.5, MAX_WAIT_S)),
-                stop=stop_after_attempt(attempts),
-                sleep=sleep,
-                before_sleep=before_sleep,
-                reraise=True,
-            ):
+            for attempt in Retrying(sleep=sleep, **partner_policy(attempts, MAX_WAIT_S, note)):
                 with attempt:
                     return fn(*args)
         except httpx.TransportError as exc:

@@ -10,11 +10,13 @@ over again.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 import httpx
-from tenacity import RetryCallState
+from tenacity import RetryCallState, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_base, wait_exponential, wait_random_exponential
 
 # Statuses that mean "the request was fine, ask again later" (rate limit, Kafka unavailable).
@@ -92,3 +94,32 @@ def next_wait(retry_state: RetryCallState) -> float:
     """The wait tenacity chose before this retry (for a before_sleep log line)."""
     action = retry_state.next_action
     return float(action.sleep) if action is not None else 0.0
+
+
+# What a partner client (cli/importer.py, `hotline numbers sync`, the demo) asks again: the
+# gateway unreachable, or answering 429/503.
+GATEWAY_BUSY = (httpx.TransportError, RetryLater)
+
+
+def partner_policy(
+    attempts: int, max_wait: float, note: Callable[[str], None] | None = None
+) -> dict[str, Any]:
+    """A partner client's retries against the gateway, as tenacity's `Retrying` (or
+    `AsyncRetrying`) arguments, its `sleep` left to the caller: the gateway's Retry-After,
+    else backoff from 0.5 s up to `max_wait`; `note`: told of each retry."""
+
+    def before_sleep(state: RetryCallState) -> None:
+        assert note is not None
+        exc = state.outcome.exception() if state.outcome is not None else None
+        what = str(exc) if isinstance(exc, RetryLater) else f"{type(exc).__name__}: {exc}"
+        note(f"gateway: {what}; retrying in {next_wait(state):.1f} s")
+
+    policy: dict[str, Any] = {
+        "retry": retry_if_exception_type(GATEWAY_BUSY),
+        "wait": wait_retry_after(backoff(0.5, max_wait)),
+        "stop": stop_after_attempt(attempts),
+        "reraise": True,
+    }
+    if note is not None:
+        policy["before_sleep"] = before_sleep
+    return policy

@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import random
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import httpx
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
+from tenacity import AsyncRetrying
 
 from cli.demo.alerts import Body, demo_list, generate, load_demo
-from hotline.retry import RetryLater, backoff, raise_for_retry_later, wait_retry_after
+from hotline.retry import GATEWAY_BUSY, RetryLater, partner_policy, raise_for_retry_later
 from hotline.settings import DEMO_PARTNER_PREFIX
 
 # --- playing it against a gateway -------------------------------------------------------------
@@ -83,32 +83,36 @@ async def _post(
         resp = await http.post(f"{base}/v1/alerts", json=body, headers=headers)
         return raise_for_retry_later(resp)
 
+    resp, attempts = await _retried(send, stop)
+    if not isinstance(resp, httpx.Response):
+        if isinstance(resp, RetryLater):
+            outcome = str(resp.status_code)
+        else:
+            outcome = "stopped" if isinstance(resp, _Stopped) else type(resp).__name__
+        log(f"{label} {outcome}, not accepted after {attempts} attempts")
+        return False
+    retries = attempts - 1
+    detail = "" if resp.is_success else f" {resp.text[:100]}"
+    log(f"{label} {resp.status_code}{f' (after {retries} retries)' if retries else ''}{detail}")
+    return resp.is_success
+
+
+async def _retried(
+    send: Callable[[], Awaitable[httpx.Response]], stop: asyncio.Event
+) -> tuple[httpx.Response | Exception, int]:
+    """The answer, or what ended the tries, and how many were made. A gateway restarting
+    mid-demo should pause the show, not end it."""
+
     async def wait_or_stop(seconds: float) -> None:
         if await _sleep(seconds, stop):
             raise _Stopped
 
-    # A gateway restarting mid-demo should pause the show, not end it.
-    retrying = AsyncRetrying(
-        retry=retry_if_exception_type((httpx.TransportError, RetryLater)),
-        wait=wait_retry_after(backoff(0.5, 10.0)),
-        stop=stop_after_attempt(_MAX_ATTEMPTS),
-        sleep=wait_or_stop,
-        reraise=True,
-    )
+    retrying = AsyncRetrying(sleep=wait_or_stop, **partner_policy(_MAX_ATTEMPTS, 10.0))
     try:
         resp: httpx.Response = await retrying(send)
-    except (httpx.TransportError, RetryLater, _Stopped) as exc:
-        attempts = retrying.statistics.get("attempt_number", 1)
-        if isinstance(exc, RetryLater):
-            outcome = str(exc.status_code)
-        else:
-            outcome = "stopped" if isinstance(exc, _Stopped) else type(exc).__name__
-        log(f"{label} {outcome}, not accepted after {attempts} attempts")
-        return False
-    retries = retrying.statistics.get("attempt_number", 1) - 1
-    detail = "" if resp.is_success else f" {resp.text[:100]}"
-    log(f"{label} {resp.status_code}{f' (after {retries} retries)' if retries else ''}{detail}")
-    return resp.is_success
+    except (*GATEWAY_BUSY, _Stopped) as exc:
+        return exc, retrying.statistics.get("attempt_number", 1)
+    return resp, retrying.statistics.get("attempt_number", 1)
 
 
 async def _post_list(
@@ -128,22 +132,10 @@ async def _post_list(
         )
         return raise_for_retry_later(resp)
 
-    async def wait_or_stop(seconds: float) -> None:
-        if await _sleep(seconds, stop):
-            raise _Stopped
-
-    retrying = AsyncRetrying(
-        retry=retry_if_exception_type((httpx.TransportError, RetryLater)),
-        wait=wait_retry_after(backoff(0.5, 10.0)),
-        stop=stop_after_attempt(_MAX_ATTEMPTS),
-        sleep=wait_or_stop,
-        reraise=True,
-    )
     label = f"{sender} → list {import_id} ({len(items)} numbers)"
-    try:
-        resp: httpx.Response = await retrying(send)
-    except (httpx.TransportError, RetryLater, _Stopped) as exc:
-        log(f"{label} not accepted: {type(exc).__name__}")
+    resp, _ = await _retried(send, stop)
+    if not isinstance(resp, httpx.Response):
+        log(f"{label} not accepted: {type(resp).__name__}")
         return 0
     if resp.status_code != 200:
         log(f"{label} {resp.status_code} {resp.text[:100]}")
