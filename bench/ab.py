@@ -24,8 +24,9 @@ import orjson
 from bench import report, throughput
 from bench.machine import facts, load_average
 from bench.records import Numbers, bulk_records
-from bench.stack import Stack, stop
+from bench.stack import Stack
 from bench.stats import ratio
+from cli.processes import stop
 
 RESULTS = Path(__file__).with_name("results")
 

@@ -14,8 +14,9 @@ import orjson
 
 from bench.console import Console
 from bench.records import RECIPIENT, SENDER, alert_key
-from bench.stack import die_with_parent, python_module
+from bench.stack import python_module
 from bench.stats import summary_ms
+from cli.processes import die_with_parent
 
 ROUND_TIMEOUT_S = 30.0
 

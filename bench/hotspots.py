@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.stack import die_with_parent
+from cli.processes import die_with_parent
 from hotline.codec import loads
 from hotline.models import AlertRecord
 from hotline.settings import Settings

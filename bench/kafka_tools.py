@@ -1,8 +1,8 @@
 """The broker's own ceiling: Kafka's ProducerPerformance, from the same Kafka version's jars.
 
 The jars come from Maven Central through bench/kafka-tools/pom.xml into
-`~/.cache/cli/kafka-tools-<version>/lib`, the same way cli/broker.py fetches the
-broker (marker written only after success, a lock against a concurrent fetch).
+`~/.cache/hotline/kafka-tools-<version>/lib`, by the same fetch as the broker's
+(cli/kafka_jars.py).
 """
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from cli.kafka_jars import KAFKA_VERSION, BrokerError, default_cache_dir
+from cli.kafka_jars import KAFKA_VERSION, BrokerError, default_cache_dir, fetch_jars
 
 POM = Path(__file__).with_name("kafka-tools") / "pom.xml"
 MAIN = "org.apache.kafka.tools.ProducerPerformance"
-_MARKER = ".complete"
 _SUMMARY = re.compile(
     r"(?P<records>\d+) records sent, (?P<rps>[\d.]+) records/sec \((?P<mbps>[\d.]+) MB/sec\), "
     r"(?P<avg>[\d.]+) ms avg latency, (?P<max>[\d.]+) ms max latency, (?P<p50>\d+) ms 50th, "
@@ -27,45 +26,7 @@ _SUMMARY = re.compile(
 
 def ensure_jars(version: str = KAFKA_VERSION) -> Path:
     home = default_cache_dir() / f"kafka-tools-{version}"
-    lib = home / "lib"
-    if (home / _MARKER).is_file():
-        return lib
-    mvn = shutil.which("mvn")
-    if mvn is None:
-        raise BrokerError("Maven is needed to fetch Kafka's perf tools (apt-get install maven)")
-    home.mkdir(parents=True, exist_ok=True)
-    import fcntl  # noqa: PLC0415 - Linux only, like the rest of the bench
-
-    with (home / ".lock").open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if (home / _MARKER).is_file():
-            return lib
-        shutil.rmtree(lib, ignore_errors=True)
-        pom = home / "pom.xml"
-        shutil.copyfile(POM, pom)
-        result = subprocess.run(
-            [
-                mvn,
-                "-B",
-                "-q",
-                "-Dstyle.color=never",
-                f"-Dkafka.version={version}",
-                "-f",
-                str(pom),
-                "dependency:copy-dependencies",
-                f"-DoutputDirectory={lib}",
-            ],
-            cwd=home,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0 or not (lib / f"kafka-tools-{version}.jar").is_file():
-            tail = "\n".join((result.stdout + result.stderr).splitlines()[-30:])
-            raise BrokerError(f"Maven could not fetch kafka-tools {version}:\n{tail}")
-        (home / _MARKER).write_text(f"{version}\n")
-    return lib
+    return fetch_jars(home, POM, version, f"kafka-tools-{version}.jar", "Kafka's perf tools")
 
 
 def producer_performance(

@@ -10,65 +10,23 @@ and a bench must not litter the checkout), and every child dies with this proces
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
-import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 import httpx
 
 from cli.broker import LocalBroker, free_port
+from cli.processes import spawn, stop
 from cli.supervisor import owned_partitions, worker_active
 from hotline.settings import Settings
 
-PR_SET_PDEATHSIG = 1
 ROOT = Path(__file__).resolve().parent.parent  # bench/ is not installed: children need it
 STOP_TIMEOUT_S = 20.0
-
-
-def die_with_parent() -> None:
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def spawn(
-    args: Sequence[str], *, env: dict[str, str], cwd: Path, log: Path | None
-) -> subprocess.Popen[bytes]:
-    out: IO[bytes] | int = subprocess.DEVNULL
-    if log is not None:
-        log.parent.mkdir(parents=True, exist_ok=True)
-        out = log.open("ab")
-    try:
-        return subprocess.Popen(
-            list(args),
-            env=env,
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=die_with_parent,  # noqa: PLW1509 - bench starts no threads before
-        )
-    finally:
-        if not isinstance(out, int):
-            out.close()  # the child holds its own descriptor
-
-
-def stop(proc: subprocess.Popen[bytes] | None, timeout: float = STOP_TIMEOUT_S) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def python_module(module: str, *args: str) -> list[str]:
@@ -196,7 +154,7 @@ class Stack:
         """Stops the second bulk worker; returns seconds until the first owns the lane again
         (a static member's partitions move after the group session timeout)."""
         started = time.monotonic()
-        stop(self.bulk_2)
+        stop(self.bulk_2, STOP_TIMEOUT_S)
         self.bulk_2 = None
         self._until(lambda: self._bulk_share(self.bulk_port) == self.partitions, timeout, "bulk")
         return time.monotonic() - started
@@ -274,7 +232,7 @@ class Stack:
         """Children first (they flush to the broker), then the broker; never raises."""
         for proc in [*reversed(self.extra), self.gateway, self.bulk_2, self.bulk, self.worker]:
             with contextlib.suppress(Exception):
-                stop(proc)
+                stop(proc, STOP_TIMEOUT_S)
         with contextlib.suppress(Exception):
             self.broker.stop()
 

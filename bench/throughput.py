@@ -25,8 +25,9 @@ from bench.kafka_io import (
     write_fast,
 )
 from bench.records import RECIPIENT, SENDER, alert_key
-from bench.stack import Stack, cpu_seconds, die_with_parent, python_module
+from bench.stack import Stack, cpu_seconds, python_module
 from bench.stats import rate, summary_ms
+from cli.processes import die_with_parent
 
 _T = TypeVar("_T")
 

@@ -11,7 +11,6 @@ import asyncio
 import atexit
 import concurrent.futures
 import contextlib
-import ctypes
 import signal
 import socket
 import subprocess
@@ -23,6 +22,7 @@ from typing import Any, TypeVar
 
 from cli.kafka_config import heap_bytes, new_cluster_id, render_server_properties
 from cli.kafka_jars import KAFKA_VERSION, BrokerError, ensure_jars, require_tool, tail
+from cli.processes import die_with_parent
 
 _ASSETS = Path(__file__).with_name("kafka")  # the POM and the broker's log4j2 settings
 _MIN_XMS_BYTES = 256 * 1024**2
@@ -52,16 +52,6 @@ def _port_is_free(port: int) -> bool:
         except OSError:
             return False
         return True
-
-
-PR_SET_PDEATHSIG = 1
-
-
-def die_with_parent() -> None:
-    """For `preexec_fn`: the child gets SIGTERM when the process (thread) that started it dies,
-    even by SIGKILL — a process in a session of its own would otherwise outlive it."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _run_sync(coro: Coroutine[Any, Any, _T]) -> _T:

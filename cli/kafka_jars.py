@@ -62,12 +62,20 @@ def tail(text: str, lines: int = _LOG_TAIL_LINES) -> str:
 
 
 def ensure_jars(cache_dir: Path | None = None, version: str = KAFKA_VERSION) -> Path:
-    """Return `<cache>/kafka-<version>/lib`, downloading the broker jars the first time.
+    """Return `<cache>/kafka-<version>/lib`, downloading the broker jars the first time."""
+    home = (cache_dir or default_cache_dir()) / f"kafka-{version}"
+    return fetch_jars(
+        home, _ASSETS / "pom.xml", version, f"kafka_2.13-{version}.jar", "Apache Kafka"
+    )
+
+
+def fetch_jars(home: Path, pom: Path, version: str, expected: str, what: str) -> Path:
+    """`home/lib`, holding what `pom` names at `version` (checked by the jar `expected`),
+    fetched by Maven the first time (the broker's jars; the benchmark's Kafka tools).
 
     The marker file is written only after Maven succeeded, so an interrupted download is
     wiped and redone on the next call instead of leaving a broken classpath behind.
     """
-    home = (cache_dir or default_cache_dir()) / f"kafka-{version}"
     lib = home / "lib"
     marker = home / _READY_MARKER
     if marker.is_file():
@@ -79,10 +87,10 @@ def ensure_jars(cache_dir: Path | None = None, version: str = KAFKA_VERSION) -> 
             return lib
         shutil.rmtree(lib, ignore_errors=True)
         # Run Maven on a copy: the installed package directory may be read-only.
-        pom = home / "pom.xml"
-        shutil.copyfile(_ASSETS / "pom.xml", pom)
+        local_pom = home / "pom.xml"
+        shutil.copyfile(pom, local_pom)
         print(
-            f"Fetching Apache Kafka {version} from Maven Central (first run only)…",
+            f"Fetching {what} {version} from Maven Central (first run only)…",
             file=sys.stderr,
             flush=True,
         )
@@ -94,7 +102,7 @@ def ensure_jars(cache_dir: Path | None = None, version: str = KAFKA_VERSION) -> 
                 "-Dstyle.color=never",
                 f"-Dkafka.version={version}",
                 "-f",
-                str(pom),
+                str(local_pom),
                 "dependency:copy-dependencies",
                 f"-DoutputDirectory={lib}",
             ],
@@ -104,11 +112,10 @@ def ensure_jars(cache_dir: Path | None = None, version: str = KAFKA_VERSION) -> 
             text=True,
             check=False,
         )
-        if result.returncode != 0 or not (lib / f"kafka_2.13-{version}.jar").is_file():
+        if result.returncode != 0 or not (lib / expected).is_file():
             output = tail(result.stdout + result.stderr)
             raise BrokerError(
-                f"Maven could not fetch Apache Kafka {version} (exit {result.returncode}):\n"
-                f"{output}"
+                f"Maven could not fetch {what} {version} (exit {result.returncode}):\n{output}"
             )
         marker.write_text(f"{version}\n")
     return lib

@@ -17,12 +17,13 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
-from typing import IO, Any
+from typing import Any
 
 import httpx
 
-from cli.broker import LocalBroker, die_with_parent
+from cli.broker import LocalBroker
 from cli.kafka_jars import BrokerError
+from cli.processes import spawn, stop_all
 from hotline.settings import (
     DEMO_OFFICER_PREFIX,
     DEMO_OPERATOR_TOKEN,
@@ -31,43 +32,6 @@ from hotline.settings import (
 )
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-# A worker asked to stop exits within 10 s (streams/runner.py); this is the margin past it.
-CHILD_STOP_S = 12.0
-
-
-def spawn(args: Sequence[str], env: dict[str, str], log: Path | None) -> subprocess.Popen[bytes]:
-    out: IO[bytes] | int | None = None
-    if log is not None:
-        log.parent.mkdir(parents=True, exist_ok=True)
-        out = log.open("ab")
-    return subprocess.Popen(
-        list(args),
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=out,
-        stderr=subprocess.STDOUT if log is not None else None,
-        start_new_session=True,
-        preexec_fn=die_with_parent,  # noqa: PLW1509 - no threads yet
-    )
-
-
-def stop(proc: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
-    stop_all([proc], timeout)
-
-
-def stop_all(procs: Sequence[subprocess.Popen[bytes]], timeout: float = CHILD_STOP_S) -> None:
-    """SIGTERM to all at once, SIGKILL to whatever still runs after `timeout` seconds."""
-    running = [p for p in procs if p.poll() is None]
-    for p in running:
-        with contextlib.suppress(ProcessLookupError):
-            p.terminate()
-    deadline = time.monotonic() + timeout
-    for p in running:
-        try:
-            p.wait(max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
 
 
 def hotline_cmd(*args: str) -> list[str]:

@@ -18,7 +18,8 @@ import orjson
 import websockets
 
 from cli.broker import free_port
-from cli.supervisor import hotline_cmd, spawn, stop, wait_ready, worker_active
+from cli.processes import spawn, stop
+from cli.supervisor import hotline_cmd, wait_ready, worker_active
 
 
 @dataclass
