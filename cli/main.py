@@ -22,7 +22,8 @@ from typer.core import TyperGroup
 from cli import partner_commands
 from cli.exits import CommandError, ExitCode, settings_problem
 from hotline import __version__
-from hotline.settings import Settings, digest
+from hotline.credentials import digest
+from hotline.settings import Settings
 
 
 class _Commands(TyperGroup):

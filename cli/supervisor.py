@@ -24,12 +24,8 @@ import httpx
 from cli.broker import LocalBroker
 from cli.kafka_jars import BrokerError
 from cli.processes import spawn, stop_all
-from hotline.settings import (
-    DEMO_OFFICER_PREFIX,
-    DEMO_OPERATOR_TOKEN,
-    DEMO_PARTNER_PREFIX,
-    Settings,
-)
+from hotline.credentials import DEMO_OFFICER_PREFIX, DEMO_OPERATOR_TOKEN, DEMO_PARTNER_PREFIX
+from hotline.settings import Settings
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 

@@ -9,8 +9,9 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from hotline import metrics
+from hotline.credentials import digest
 from hotline.errors import RateLimited, Unauthorized
-from hotline.settings import Settings, digest
+from hotline.settings import Settings
 
 from .hub import Hub
 from .intake_pool import IntakePool

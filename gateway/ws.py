@@ -13,9 +13,9 @@ from pydantic import ValidationError
 
 from hotline import metrics
 from hotline.codec import dumps, loads
+from hotline.credentials import digest
 from hotline.errors import KafkaUnavailable
 from hotline.models import AckCommand, AlertState
-from hotline.settings import digest
 from hotline.topics import topics
 
 from .connection import Connection

@@ -9,9 +9,7 @@ them, and dev mode refuses to listen beyond the loopback unless told to.
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
-import re
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
@@ -20,20 +18,15 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hotline.credentials import (
+    DEMO_ID_SECRET,
+    DEMO_OFFICER_PREFIX,
+    DEMO_OPERATOR_TOKEN,
+    DEMO_PARTNER_PREFIX,
+    DIGEST,
+    digest,
+)
 from hotline.fields import Kind
-
-DEMO_PARTNER_PREFIX = "demo-partner-"
-DEMO_OFFICER_PREFIX = "demo-officer-"
-DEMO_OPERATOR_TOKEN = "demo-operator"  # noqa: S105 - public on purpose, refused in production
-# Keys the ids the hotline derives (case ids); production refuses this published one.
-DEMO_ID_SECRET = "demo-id-secret-not-for-production"  # noqa: S105 - published on purpose
-# What `digest()` produces; anything else can never match a presented key.
-DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
-
-
-def digest(secret: str) -> str:
-    """The only form in which a key or token is configured or compared."""
-    return "sha256:" + hashlib.sha256(secret.encode()).hexdigest()
 
 
 def is_loopback(host: str) -> bool:

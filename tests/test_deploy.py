@@ -25,7 +25,8 @@ import yaml  # PyYAML, a dev dependency
 from prometheus_client import REGISTRY, CollectorRegistry
 from pydantic import ValidationError
 
-from hotline.settings import DEMO_AGENCIES, Settings, digest
+from hotline.credentials import digest
+from hotline.settings import DEMO_AGENCIES, Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = ROOT / "docker-compose.yml"

@@ -15,8 +15,8 @@ import httpx
 from tenacity import AsyncRetrying
 
 from cli.demo.alerts import Body, demo_list, generate, load_demo
+from hotline.credentials import DEMO_PARTNER_PREFIX
 from hotline.retry import GATEWAY_BUSY, RetryLater, partner_policy, raise_for_retry_later
-from hotline.settings import DEMO_PARTNER_PREFIX
 
 # --- playing it against a gateway -------------------------------------------------------------
 

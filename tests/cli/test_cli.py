@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import main as cli
-from hotline.settings import digest
+from hotline.credentials import digest
 
 runner = CliRunner()
 SECRET = "a long random key with spaces"

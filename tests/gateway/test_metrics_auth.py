@@ -11,7 +11,8 @@ import pytest
 
 from gateway.health import serve_metrics
 from gateway.main import create_app
-from hotline.settings import Settings, digest
+from hotline.credentials import digest
+from hotline.settings import Settings
 
 OPERATOR = "a long random operator token"
 

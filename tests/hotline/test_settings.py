@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from hotline.settings import Settings, digest
+from hotline.credentials import digest
+from hotline.settings import Settings
 
 
 @pytest.fixture(autouse=True)
