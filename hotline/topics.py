@@ -96,6 +96,17 @@ class Topics:
     def deliveries(self, agency: str) -> str:
         return f"{self.prefix}.deliveries.{agency}"
 
+    @property
+    def audit_events(self) -> str:
+        """Exchanges as the processes that saw them report them, keyed by the agency whose
+        record each goes on (hotline/audit.py)."""
+        return f"{self.prefix}.audit.events"
+
+    @property
+    def audit_log(self) -> str:
+        """Each agency's hash-chained audit entries, kept for good (streams/audit_trail.py)."""
+        return f"{self.prefix}.audit.log"
+
 
 def topics(settings: Settings) -> Topics:
     return Topics(settings.topic_prefix)
@@ -147,6 +158,10 @@ def specs(settings: Settings) -> list[TopicSpec]:
         TopicSpec(t.alert_state, p, compact),
         TopicSpec(t.alert_state_bulk, p, compact),
         TopicSpec(t.dead_letter, 1, {**durable, "retention.ms": str(30 * 24 * 3600 * 1000)}),
+        # Keyed by agency, so each agency's exchanges are chained by the one worker that
+        # holds its partition; the log outlives every delivery topic (retention -1: for good).
+        TopicSpec(t.audit_events, p, week),
+        TopicSpec(t.audit_log, p, {**durable, "retention.ms": "-1"}),
     ]
     # One single-partition topic per agency: its offset is the console cursor, and a broker
     # ACL per topic can enforce need-to-know below the application.

@@ -53,7 +53,10 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
     processor = Processor(settings)
     t = topics(settings)
     inputs = {
-        "urgent": [t.inbound, t.acks, t.match_urgent, t.matched_urgent, t.links, t.match_bulk],
+        "urgent": [
+            *(t.inbound, t.acks, t.match_urgent, t.matched_urgent),
+            *(t.links, t.match_bulk, t.audit_events),
+        ],
         "bulk": [t.inbound_bulk, t.acks_bulk, t.matched_bulk],
     }
     src = source_topics(app, [name for lane in states for name in inputs[lane]])
@@ -156,6 +159,8 @@ def install(app: faust.App, settings: Settings, states: Mapping[Lane, State]) ->
         one_at_a_time("matched-urgent", t.matched_urgent, on.deliver_urgent(urgent))
         one_at_a_time("relink", t.links, on.relink(urgent), bulk=True)
         in_chunks("match-bulk", t.match_bulk, on.match(urgent, t.match_bulk, t.matched_bulk))
+        # Bulk in its turn: the record is kept after the exchange, never before an urgent one.
+        one_at_a_time("audit", t.audit_events, on.audit(urgent), bulk=True)
     if "bulk" in states:
         bulk = states["bulk"]
         in_batches("bulk-lane", t.inbound_bulk, on.admit(bulk))

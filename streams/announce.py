@@ -12,12 +12,14 @@ from hotline.fields import EventName
 from hotline.models import AlertRecord, AlertState
 from hotline.settings import Settings
 from hotline.topics import topics
+from streams.audit_trail import AuditTrail
 from streams.state import Out, State
 
 
 class Announcer:
     def __init__(self, settings: Settings) -> None:
         self.topics = topics(settings)
+        self.audit = AuditTrail(settings)
 
     def store(self, st: State, state: AlertState) -> None:
         # The alerts table's changelog is the compacted alert-state topic the gateways read:
@@ -51,6 +53,15 @@ class Announcer:
         state = AlertState(alert=record, status="rejected", reason=reason, updated_at=now)
         if store:
             self.store(st, state)
-        return self.event(
+        outs = self.event(
             record.sender, "rejected", state, now, reason=reason, salt=record.content_hash
         )
+        if record.lane == "urgent":  # a shared list's items are on record as their import
+            why = {"reason": reason}
+            once = record.content_hash
+            outs.append(
+                self.audit.report(
+                    record.sender, "rejected", now, record.alert_id, (), once=once, detail=why
+                )
+            )
+        return outs

@@ -98,6 +98,8 @@ def create_app(settings: Settings, lanes: Collection[Lane] = LANES) -> faust.App
             ),
             escalations=_table(app, "escalations", p),
             parked=_table(app, "parked", p),
+            audit_heads=_table(app, "audit-heads", p),
+            audit_seen=_table(app, "audit-seen", p),
         )
     if "bulk" in lanes:
         states["bulk"] = State(

@@ -96,6 +96,10 @@ class Handlers:
 
         return handle
 
+    def audit(self, st: State) -> Handle:
+        """A reported exchange onto its agency's audit chain (streams/audit_trail.py)."""
+        return lambda value: self.processor.tell.audit.chain(st, value)
+
     def ack(self, st: State) -> Handle:
         return lambda value: self.processor.ack(loads(AckCommand, value), st, now())
 

@@ -19,6 +19,7 @@ from prometheus_client import Counter
 from hotline import metrics, route
 from hotline import need_to_know as ntk
 from hotline.alert_in import AlertBody, alert_id_for
+from hotline.audit import AuditAction
 from hotline.codec import dumps, loads
 from hotline.enrich import enrich
 from hotline.errors import InvalidAlert
@@ -207,7 +208,23 @@ class Processor:
             # A bulk import's sender reads per-item status from GET /v1/alerts/{id} (and its
             # import's answers); a console fed a million "delivered" events helps nobody.
             outs += self.tell.event(record.sender, "delivered", state, now)
+            if not again:
+                outs += self._on_record(record, targets, now)
         return outs
+
+    def _on_record(self, record: AlertRecord, targets: list[str], now: datetime) -> list[Out]:
+        """The exchange on the sender's and each recipient's audit record (streams/audit_trail)."""
+        audit, sender, alert_id = self.tell.audit, record.sender, record.alert_id
+        msg_type = record.body.msg_type
+        if msg_type == "alert":
+            outs = [audit.report(sender, "accepted", now, alert_id)]
+            outs.append(audit.report(sender, "routed", now, alert_id, targets))
+            outs += [audit.report(a, "routed", now, alert_id, [sender]) for a in targets]
+            return outs
+        action: AuditAction = "cancelled" if msg_type == "cancel" else "updated"
+        return [
+            audit.report(a, action, now, alert_id, [sender, *targets]) for a in [sender, *targets]
+        ]
 
     def unmatched(self, record: AlertRecord, st: State, now: datetime) -> list[Out]:
         """An alert the case index failed on (dead-lettered there): a rejection, not silence."""

@@ -58,6 +58,13 @@ class Receipts:
         outs: list[Out] = []
         for agency in (state.alert.sender, cmd.agency):
             outs += self.tell.event(agency, "acknowledged", state, now, by=cmd.agency)
+        audit, sender = self.tell.audit, state.alert.sender
+        outs.append(audit.report(cmd.agency, "acknowledged", cmd.at, cmd.alert_id, [sender]))
+        outs.append(
+            audit.report(
+                sender, "acknowledged", cmd.at, cmd.alert_id, [cmd.agency], once=cmd.agency
+            )
+        )
         return outs
 
     def escalate_due(self, st: State, now: datetime) -> list[Out]:
@@ -87,6 +94,11 @@ class Receipts:
             self.tell.store(st, state)
             outs += self.tell.event(agency, "escalated", state, now)
             outs += self.tell.event(state.alert.sender, "escalated", state, now, by=agency)
+            sender = state.alert.sender
+            outs.append(self.tell.audit.report(agency, "escalated", now, alert_id, [sender]))
+            outs.append(
+                self.tell.audit.report(sender, "escalated", now, alert_id, [agency], once=agency)
+            )
             metrics.ESCALATIONS.labels(agency).inc()
             log.info("alert escalated", extra={"alert_id": alert_id, "recipient": agency})
         return outs

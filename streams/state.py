@@ -35,11 +35,16 @@ class State:
     parked: Table = field(default_factory=dict)
     # "sender|import_id|agency|partition" -> an import's count for a recipient (streams/digests)
     digests: Table = field(default_factory=dict)
+    # agency -> its last audit entry's JSON; event_id -> its seq: the urgent lane's, which
+    # chains the audit trail (streams/audit_trail.py)
+    audit_heads: Table = field(default_factory=dict)
+    audit_seen: Table = field(default_factory=dict)
 
     def tables(self) -> list[Table]:
         c = self.cases
         index = [] if c is None else [c.cases, c.fingerprints, c.persons, c.links]
-        return [self.alerts, *index, self.escalations, self.parked, self.digests]
+        audit = [self.audit_heads, self.audit_seen]
+        return [self.alerts, *index, self.escalations, self.parked, self.digests, *audit]
 
 
 @dataclass(frozen=True, slots=True)
