@@ -7,6 +7,10 @@ import uuid
 from typing import Any
 
 import pytest
+from aiokafka import AIOKafkaConsumer
+
+from hotline.audit import AuditEntry, broken
+from hotline.codec import loads
 
 from .stack import Stack, console, share, shared_before
 
@@ -177,8 +181,58 @@ async def test_gateway_restart_resumes_without_gap(stack: Stack) -> None:
     assert stack.gateway is not None
     stack.gateway.terminate()
     stack.gateway.wait()
-    await asyncio.to_thread(stack.start_gateway)
+    # From this thread, not a worker thread: a child dies with the thread that started it
+    # (PR_SET_PDEATHSIG), and this test's executor threads end with the test.
+    stack.start_gateway()
     b = await post(stack, "vn-hanoi", urgent(["cn-beijing"], "expected"))
     async with console(stack, "cn-beijing", resume_after=cursor) as bj:
         await bj.event(b, "new")
         assert [m["alert_id"] for m in bj.events if m["event"] == "new"] == [b]
+
+
+async def audit_log(stack: Stack, done: Any, timeout: float = 20.0) -> list[AuditEntry]:
+    """The whole audit.log topic, read again until `done(entries)` (or the timeout)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        consumer = AIOKafkaConsumer(
+            f"{stack.prefix}.audit.log",
+            bootstrap_servers=stack.bootstrap,
+            auto_offset_reset="earliest",
+        )
+        await consumer.start()
+        try:
+            batches = await consumer.getmany(timeout_ms=2000)
+            entries = [loads(AuditEntry, r.value) for rs in batches.values() for r in rs]
+        finally:
+            await consumer.stop()
+        if done(entries) or asyncio.get_running_loop().time() > deadline:
+            return entries
+        await asyncio.sleep(0.5)
+
+
+async def test_each_step_is_on_the_senders_and_the_recipients_audit_record_only(
+    stack: Stack,
+) -> None:
+    async with console(stack, "cn-beijing") as bj:
+        alert_id = await post(stack, "vn-hanoi", urgent(["cn-beijing"], "expected"))
+        await bj.event(alert_id, "new")
+        await bj.send({"type": "ack", "alert_id": alert_id})
+        await bj.wait_for(lambda m: m.get("type") == "ack_accepted" and m["alert_id"] == alert_id)
+
+    def steps(entries: list[AuditEntry]) -> set[tuple[str, str]]:
+        return {(e.agency, e.action) for e in entries if e.alert_id == alert_id}
+
+    want = {
+        ("vn-hanoi", "accepted"),
+        ("vn-hanoi", "routed"),
+        ("vn-hanoi", "acknowledged"),
+        ("cn-beijing", "routed"),
+        ("cn-beijing", "acknowledged"),
+    }
+    entries = await audit_log(stack, lambda es: steps(es) >= want)
+    assert steps(entries) == want  # nothing of it on Moscow's record
+    for agency in {e.agency for e in entries}:
+        chain = sorted(
+            {e.seq: e for e in entries if e.agency == agency}.values(), key=lambda e: e.seq
+        )
+        assert broken(chain) is None, agency
