@@ -213,6 +213,7 @@ def demo(
 cli.command(name="import")(partner_commands.import_numbers)
 cli.command()(partner_commands.lookup)
 cli.add_typer(partner_commands.numbers, name="numbers")
+cli.add_typer(partner_commands.audit, name="audit")
 
 
 def _stdin_is_terminal() -> bool:

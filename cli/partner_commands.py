@@ -102,3 +102,50 @@ def numbers_sync(
     from cli.numbers_sync import sync
 
     sync(url.rstrip("/"), key, out, follow=follow, every=every, note=typer.echo)
+
+
+audit = typer.Typer(
+    help="Your agency's audit record: every exchange, hash-chained.", no_args_is_help=True
+)
+
+
+@audit.command("export")
+def audit_export(
+    out: Annotated[
+        Path, typer.Option(help="The file to write (NDJSON, or CSV with --format csv).")
+    ],
+    key: Annotated[
+        str,
+        typer.Option(
+            envvar=["HOTLINE_PARTNER_KEY", "HOTLINE_OFFICER_TOKEN"],
+            help="Partner API key or duty-officer token.",
+        ),
+    ],
+    since: Annotated[str | None, typer.Option(help="ISO 8601 time with its zone.")] = None,
+    until: Annotated[str | None, typer.Option(help="ISO 8601 time with its zone.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="ndjson or csv.")] = "ndjson",
+    url: Annotated[str, typer.Option(help="Gateway base URL.")] = "http://127.0.0.1:8000",
+) -> None:
+    """Write your agency's audit entries to a file, with a progress display."""
+    from cli.audit import export
+
+    if fmt not in ("ndjson", "csv"):
+        raise CommandError("--format is ndjson or csv", ExitCode.USAGE)
+    n = export(url.rstrip("/"), key, out, since=since, until=until, fmt=fmt, note=typer.echo)  # type: ignore[arg-type]
+    typer.echo(f"{out}: {n:,} entries")
+
+
+@audit.command("verify")
+def audit_verify(
+    file: Annotated[Path, typer.Argument(help="An export of `hotline audit export`.")],
+) -> None:
+    """Check an export's hash chain: no entry removed, altered or out of order."""
+    from cli.audit import verify
+
+    n, found = verify(file)
+    if found is not None:
+        raise CommandError(
+            f"{file}: the chain breaks at entry {found.index + 1}: {found.reason}",
+            ExitCode.DATA_ERROR,
+        )
+    typer.echo(f"{file}: {n:,} entries, the chain holds")

@@ -13,6 +13,7 @@ from hotline.credentials import digest
 from hotline.errors import RateLimited, Unauthorized
 from hotline.settings import Settings
 
+from .audit_log import AuditLog
 from .hub import Hub
 from .intake_pool import IntakePool
 from .known import KnownAlerts
@@ -31,6 +32,7 @@ class Services:
     bulk_limits: RateLimits
     intake: IntakePool  # validates batch posts off the event loop
     registry: RegistryClient  # reads the case index from the urgent-lane workers
+    audit: AuditLog  # reads an agency's audit chain from Kafka
 
 
 def get_services(request: Request) -> Services:

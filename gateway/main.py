@@ -25,7 +25,8 @@ from hotline.retry import backoff, next_wait
 from hotline.settings import Settings
 from hotline.topics import ensure_topics
 
-from . import alerts, asyncapi, contract, docs, errors, feed, health, lookup, security, ws
+from . import alerts, asyncapi, audit, contract, docs, errors, feed, health, lookup, security, ws
+from .audit_log import AuditLog
 from .deps import Services
 from .hub import Hub
 from .intake_pool import IntakePool
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         RateLimits(settings.partner_bulk_items_per_s, settings.partner_bulk_burst),
         IntakePool(settings),
         RegistryClient(settings),
+        AuditLog(settings),
     )
 
     @asynccontextmanager
@@ -88,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(alerts.router)
     app.include_router(lookup.router)
     app.include_router(feed.router)
+    app.include_router(audit.router)
     app.include_router(ws.router)
     app.include_router(health.router)
     app.include_router(asyncapi.router)

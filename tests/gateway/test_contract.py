@@ -54,6 +54,7 @@ def test_operation_ids_are_stable(doc: dict[str, Any]) -> None:
         ("get", "/v1/alerts/{alert_id}"): "getAlert",
         ("get", "/v1/lookup"): "lookup",
         ("get", "/v1/numbers/changes"): "numberChanges",
+        ("get", "/v1/audit"): "getAudit",
         ("get", "/healthz"): "healthz",
         ("get", "/readyz"): "readyz",
         ("get", "/metrics"): "metrics",
@@ -71,6 +72,7 @@ def test_each_operation_names_the_credential_it_takes(doc: dict[str, Any]) -> No
     assert ops["getAlert"]["security"] == [{"partnerKey": []}, {"officerToken": []}]
     assert ops["lookup"]["security"] == [{"partnerKey": []}, {"officerToken": []}]
     assert ops["numberChanges"]["security"] == [{"partnerKey": []}, {"officerToken": []}]
+    assert ops["getAudit"]["security"] == [{"partnerKey": []}, {"officerToken": []}]
     assert ops["metrics"]["security"] == [{"operatorToken": []}]
     assert "security" not in ops["healthz"] and "security" not in ops["readyz"]
 

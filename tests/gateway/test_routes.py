@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from gateway.audit_log import AuditPage
 from gateway.main import create_app
 from hotline.alert_in import alert_id_for
 from hotline.codec import loads
@@ -21,6 +22,7 @@ from hotline.settings import Settings
 from hotline.topics import topics
 from tests.gateway.fakes import RETRY_AFTER_S, FakePublisher
 from tests.gateway.test_intake import scam
+from tests.hotline.test_audit import chain
 
 HANOI = {"Authorization": "Bearer demo-partner-vn-hanoi"}
 BEIJING = {"Authorization": "Bearer demo-partner-cn-beijing"}
@@ -168,3 +170,50 @@ async def test_a_batch_kafka_does_not_confirm_answers_each_item_503(api: Any) ->
         (503, "kafka_unavailable"),
     ]
     assert r.json()["accepted"] == 0
+
+
+class FakeAuditLog:
+    """Each agency's chain as given; answers as AuditLog does, for the agency asked about."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, dict[str, Any]]] = []
+
+    async def page(self, agency: str, **query: Any) -> AuditPage:
+        self.asked.append((agency, query))
+        return AuditPage(chain(2, agency), None)
+
+
+async def test_the_audit_record_is_the_callers_own(api: Any) -> None:
+    c, _ = api
+    log = FakeAuditLog()
+    c._transport.app.state.services.audit = log
+    r = await c.get("/v1/audit", params={"since": "2026-12-01T00:00:00Z"}, headers=BEIJING)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["agency"], body["next"]) == ("cn-beijing", None)
+    assert {e["agency"] for e in body["entries"]} == {"cn-beijing"}
+    [(agency, query)] = log.asked
+    assert agency == "cn-beijing"
+    assert query["since"].isoformat() == "2026-12-01T00:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"since": "yesterday"}, "since"),
+        ({"until": "2026-12-01"}, "until"),
+        ({"after": "x"}, "after"),
+    ],
+)
+async def test_an_audit_query_that_cannot_be_read_is_a_422_naming_it(
+    api: Any, params: dict[str, str], field: str
+) -> None:
+    c, _ = api
+    r = await c.get("/v1/audit", params=params, headers=HANOI)
+    assert r.status_code == 422
+    assert [e["field"] for e in r.json()["errors"]] == [field]
+
+
+async def test_the_audit_record_needs_a_key(api: Any) -> None:
+    c, _ = api
+    assert (await c.get("/v1/audit")).status_code == 401

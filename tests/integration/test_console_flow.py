@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer
 
+from cli import audit
 from hotline.audit import AuditEntry, broken
 from hotline.codec import loads
 
@@ -236,3 +238,32 @@ async def test_each_step_is_on_the_senders_and_the_recipients_audit_record_only(
             {e.seq: e for e in entries if e.agency == agency}.values(), key=lambda e: e.seq
         )
         assert broken(chain) is None, agency
+
+
+async def test_an_export_of_ones_record_verifies_and_a_tampered_one_does_not(
+    stack: Stack, tmp_path: Path
+) -> None:
+    alert_id = await post(stack, "vn-hanoi", urgent(["cn-beijing"], "expected"))
+
+    def on_record(entries: list[AuditEntry]) -> bool:
+        return any(e.alert_id == alert_id and e.agency == "cn-beijing" for e in entries)
+
+    await audit_log(stack, on_record)
+    files = {a: tmp_path / f"{a}.ndjson" for a in ("vn-hanoi", "cn-beijing", "ru-moscow")}
+    for agency, out in files.items():
+        await asyncio.to_thread(
+            audit.export, stack.url, f"demo-partner-{agency}", out, note=lambda _: None
+        )
+    hanoi = audit.read(files["vn-hanoi"])
+    assert {e.agency for e in hanoi} == {"vn-hanoi"}
+    assert ("accepted", alert_id) in {(e.action, e.alert_id) for e in hanoi}
+    assert alert_id in {e.alert_id for e in audit.read(files["cn-beijing"])}
+    assert alert_id not in {e.alert_id for e in audit.read(files["ru-moscow"])}
+    assert audit.verify(files["vn-hanoi"]) == (len(hanoi), None)
+
+    lines = files["vn-hanoi"].read_text().splitlines()
+    at = next(i for i, line in enumerate(lines) if '"routed"' in line)
+    lines[at] = lines[at].replace('"routed"', '"rejected"')  # an exchange made to look refused
+    files["vn-hanoi"].write_text("\n".join(lines) + "\n")
+    _, found = audit.verify(files["vn-hanoi"])
+    assert found is not None and found.index == at
