@@ -35,7 +35,7 @@ bench:          ## end-to-end benchmark with its side-by-side baseline -> docs/b
 	@scripts/setup
 	.venv/bin/python -m bench
 
-bench-report:   ## docs/benchmarks.md rebuilt from bench/results/*.json, nothing run
+bench-report:   ## docs/benchmarks.md rebuilt from bench/results/<mode>.json, nothing run
 	@scripts/setup
 	.venv/bin/python -m bench --report-only
 

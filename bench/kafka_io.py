@@ -230,27 +230,3 @@ async def topic_offsets(bootstrap: str, containing: str) -> dict[str, int]:
     for tp, end in ends.items():
         out[tp.topic] = out.get(tp.topic, 0) + int(end)
     return out
-
-
-async def wait_quiet(
-    bootstrap: str, topics: Sequence[str], quiet_s: float, timeout: float
-) -> float:
-    """Waits until none of `topics` grew for `quiet_s`: the stream has drained its backlog.
-    Returns the seconds waited."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
-    await consumer.start()
-    started = time.monotonic()
-    try:
-        tps = await _partitions(consumer, topics)
-        last = await consumer.end_offsets(tps)
-        still_since = time.monotonic()
-        while time.monotonic() - started < timeout:
-            await asyncio.sleep(0.5)
-            now = await consumer.end_offsets(tps)
-            if now != last:
-                last, still_since = now, time.monotonic()
-            elif time.monotonic() - still_since >= quiet_s:
-                break
-        return time.monotonic() - started
-    finally:
-        await consumer.stop()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import platform
 import subprocess
@@ -17,16 +16,10 @@ PACKAGES = (
     "mode-streaming",
     "aiokafka",
     "fastapi",
-    "starlette",
     "uvicorn",
     "websockets",
-    "httpx",
     "orjson",
     "pydantic",
-    "pydantic-core",
-    "phonenumbers",
-    "uvloop",
-    "py-spy",
 )
 
 
@@ -68,39 +61,30 @@ def load_average() -> list[float]:
 
 
 ROOT = Path(__file__).resolve().parent.parent
-_SOURCES = ("hotline", "streams", "gateway")
 
 
 def code_version() -> dict[str, Any]:
-    """Which code was measured: HEAD, the files changed on top of it, and a digest of every
-    source file as it was (several people edit this checkout at once)."""
-
-    def git(*args: str) -> str:
-        try:
-            out = subprocess.run(
-                ["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=30, check=False
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            return ""
-        return out.stdout.rstrip("\n")
-
-    digests = {}
-    for d in _SOURCES:
-        h = hashlib.sha256()
-        for path in sorted((ROOT / d).rglob("*.py")):
-            h.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
-        digests[d] = h.hexdigest()[:12]
-    changed = [
-        line[3:]
-        for line in git("status", "--porcelain", "--", *_SOURCES).splitlines()
-        if line.strip()
-    ]
-    return {
-        "head": git("rev-parse", "--short", "HEAD"),
-        "changed_files": changed,
-        # Per package: two runs measured the same worker if hotline/ and streams/ match.
-        "source_digests": digests,
-    }
+    """Which code was measured: HEAD and the product files changed on top of it."""
+    git = ["git", "-C", str(ROOT)]
+    try:
+        head = subprocess.run(
+            [*git, "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        status = subprocess.run(
+            [*git, "status", "--porcelain", "--", "hotline", "streams", "gateway", "cli"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return {"head": None, "changed_files": []}
+    changed = [line[3:] for line in status.stdout.splitlines() if line.strip()]
+    return {"head": head.stdout.strip() or None, "changed_files": changed}
 
 
 def facts() -> dict[str, Any]:

@@ -1,104 +1,130 @@
-"""docs/benchmarks.md, rebuilt whole from bench/results/*.json.
+"""docs/benchmarks.md, rebuilt whole from bench/results/<mode>.json.
 
-The page holds the intro, one before/after table (bench/compare.py), the analysis, the newest
-run of each mode (bench/run_section.py) and one line per A/B run. Only the analysis is written
-by people: the text between the notes markers is carried over as it is, everything else is
-rewritten on every build. A newer run of a mode therefore replaces that mode's section instead
-of piling up next to it; what changed between runs is the before/after table's job, and git's.
-`python -m bench --report-only` rebuilds the page without running anything.
+One results file per mode (quick, default, full), each replaced by the mode's next run; the
+page shows them side by side: the targets with their verdicts, the numbers that explain them,
+and what each run was. Only the analysis is written by people: the text between the notes
+markers is carried over as it is. `python -m bench --report-only` rebuilds the page.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
+from typing import Any
 
-from bench import compare, run_section, stored
-from bench.markdown import fmt, get, table
-from bench.stored import MODES, Result
+import orjson
 
+from bench.targets import MEASUREMENTS, TARGETS, Doc, get, stated, verdict
+
+RESULTS = Path(__file__).resolve().parent / "results"
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
-
-NOTES_START = "<!-- notes: written by hand, kept as is when the page is rebuilt -->"
-NOTES_END = "<!-- /notes -->"
-_NOTES = re.compile(rf"{re.escape(NOTES_START)}\n(.*?){re.escape(NOTES_END)}", re.S)
-
+MODES = ("quick", "default", "full")
 COMMANDS = {
     "quick": "python -m bench --quick",
     "default": "python -m bench",
     "full": "python -m bench --numbers 1000000",
 }
 
+NOTES_START = "<!-- notes: written by hand, kept as is when the page is rebuilt -->"
+NOTES_END = "<!-- /notes -->"
+_NOTES = re.compile(rf"{re.escape(NOTES_START)}\n(.*?){re.escape(NOTES_END)}", re.S)
+
 INTRO = """\
 `make bench` runs `python -m bench`: one real Kafka broker, a worker per lane (`hotline
 worker --lane urgent` and `--lane bulk`, as `hotline up` runs them), one `hotline gateway` and
-every client on 127.0.0.1. Each phase runs next to a baseline measured
-in the same run (Kafka's own ProducerPerformance; a passthrough consumer → producer on the same
-records, before and after the stream run), because the machine is shared and noisy (2 cores):
-compare **ratios** to the same run's baseline, not absolute rates across runs, and run the
-benchmark alone, with nothing else busy on the machine. An urgent probe with no event within
+every client on 127.0.0.1. The stream is timed next to a passthrough baseline (consume →
+produce the same records, before and after the stream run, in the same run), because the
+machine is shared and noisy (2 cores): compare **ratios** to the same run's baseline, not
+absolute rates across runs, and run the benchmark alone. An urgent probe with no event within
 10 s counts as lost, and lost probes count in the p99. The phases are listed in
-`bench/__main__.py`; py-spy (`pip install py-spy`, needs ptrace) is optional."""
-
-HOW = """\
-A run writes `bench/results/<label>-<mode>.json` (`--label before` is the default; `--label
-after`, or any name for an experiment) and rebuilds this page. `python -m bench --report-only`
-(`make bench-report`) rebuilds it from the stored results without running anything. Each
-mode's section below is its newest stored run, replaced by the next run of that mode; the
-before/after table compares it with the newest `before` run of the mode or, if there is
-none, with the run it replaced."""
+`bench/__main__.py`. Each mode's column is its newest run (`bench/results/<mode>.json`,
+replaced by the next run of that mode; git keeps the older ones)."""
 
 
-def _modes(runs: list[Result]) -> str:
+def fmt(value: Any, digits: int | None = None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if digits is None:  # ratios keep three decimals, rates and times one
+            digits = 3 if abs(value) < 1 else 2 if abs(value) < 10 else 1
+        return f"{value:,.{digits}f}"
+    return str(value)
+
+
+def table(head: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    return "\n".join([*lines, *("| " + " | ".join(r) + " |" for r in rows)])
+
+
+def runs(results: Path = RESULTS) -> dict[str, Doc]:
+    """The newest stored run of each mode."""
+    found: dict[str, Doc] = {}
+    for mode in MODES:
+        path = results / f"{mode}.json"
+        if path.exists():
+            found[mode] = orjson.loads(path.read_bytes())
+    return found
+
+
+def _targets(docs: dict[str, Doc]) -> str:
+    rows = []
+    for m in TARGETS:
+        cells = []
+        for mode in MODES:
+            doc = docs.get(mode)
+            if doc is None:
+                cells.append("")
+                continue
+            cells.append(f"{fmt(m.value(doc))} {verdict(m, doc)}".strip())
+        rows.append([m.label, stated(m), *cells])
+    return table(["", "target", *MODES], rows)
+
+
+def _measurements(docs: dict[str, Doc]) -> str:
+    rows = [
+        [m.label, *(fmt(m.value(docs[mode])) if mode in docs else "" for mode in MODES)]
+        for m in MEASUREMENTS
+    ]
+    return table(["", *MODES], rows)
+
+
+def _runs(docs: dict[str, Doc]) -> str:
     rows = []
     for mode in MODES:
-        run = stored.latest(runs, mode)
-        p = run.doc.get("params", {}) if run else {}
-        wall = get(run.doc, "wall_seconds") if run else None
+        doc = docs.get(mode)
+        if doc is None:
+            rows.append([mode, f"`{COMMANDS[mode]}`", "none stored yet", "", "", ""])
+            continue
+        m = doc.get("machine", {})
+        code = get(m, "code", "head") or "?"
+        dirty = " + changes" if get(m, "code", "changed_files") else ""
+        wall = doc.get("wall_seconds")
+        took = f"{fmt(wall / 60, 0)} min" if isinstance(wall, int | float) else "—"
+        load = f"{m.get('load_avg_at_start')} → {m.get('load_avg_at_end')}"
+        errors = ", ".join(sorted(doc.get("errors") or {})) or "none"
         rows.append(
             [
                 mode,
                 f"`{COMMANDS[mode]}`",
-                p.get("numbers"),
-                p.get("consoles"),
-                p.get("probes"),
-                f"{fmt(wall / 60, 0)} min" if isinstance(wall, int | float) else "—",
+                f"{str(doc.get('started_at'))[:16]}, `{code}`{dirty}",
+                took,
+                load,
+                errors,
             ]
         )
-    head = ["mode", "command", "N (bulk alerts)", "consoles", "urgent probes", "last run took"]
-    return table(head, rows)
-
-
-def _mode_section(mode: str, run: Result | None) -> str:
-    if run is None:
-        return f"## Latest {mode} run\n\nNone stored yet: `{COMMANDS[mode]}`."
-    return run_section.section(run)
-
-
-def _ab_line(run: Result) -> str:
-    d, s = run.doc, run.doc.get("summary", {})
-    env = " ".join(f"`{k}={v}`" for k, v in (d.get("worker_env_b") or {}).items())
-    code = get(d, "machine", "code") or {}
-    dirty = " + uncommitted changes" if code.get("changed_files") else ""
-    return (
-        f"- `{run.path.name}` ({run.started[:10]}, code `{code.get('head')}`{dirty},"
-        f" {fmt(d.get('numbers'))} alerts per side,"
-        f" {len(get(d, 'sides', 'A') or [])} rounds): B = A + {env}. B ran at"
-        f" {fmt(s.get('b_over_a'))}× A's alerts/s ({fmt(s.get('a_vs_passthrough'))} →"
-        f" {fmt(s.get('b_vs_passthrough'))} × passthrough), worker CPU per alert"
-        f" {fmt(s.get('a_worker_cpu_us_per_alert'))} → {fmt(s.get('b_worker_cpu_us_per_alert'))}"
-        " µs."
+    head = ["mode", "command", "started, code", "took", "load average start → end", "failed phases"]
+    machine = next(iter(docs.values()), {}).get("machine", {})
+    facts = (
+        f"Machine of the newest run: {machine.get('nproc')} cores ({machine.get('cpu_model')}),"
+        f" {machine.get('mem_total_gib')} GiB, Python {machine.get('python')}, Kafka"
+        f" {machine.get('kafka')} (KRaft, one node) on {machine.get('java')}."
     )
-
-
-def _ab(runs: list[Result]) -> str:
-    if not runs:
-        return "None stored: `python -m bench.ab --name NAME --worker-env NAME=VALUE`."
-    lines = [_ab_line(r) for r in sorted(runs, key=lambda r: r.started)]
-    return (
-        "`python -m bench.ab`: the worker as it is (A) and with extra environment (B), back to"
-        " back on one broker. One line per stored run:\n\n" + "\n".join(lines)
-    )
+    return table(head, rows) + "\n\n" + facts
 
 
 def notes_of(page: str) -> str | None:
@@ -107,25 +133,23 @@ def notes_of(page: str) -> str | None:
     return found.group(1) if found else None
 
 
-def render(runs: list[Result], ab_runs: list[Result], notes: str | None) -> str:
+def render(docs: dict[str, Doc], notes: str | None) -> str:
     body = notes if notes is not None else "(Not written yet.)\n"
     parts = [
         "# Benchmarks",
-        "<!-- Built by `python -m bench --report-only` from bench/results/*.json. Edit only"
+        "<!-- Built by `python -m bench --report-only` from bench/results/<mode>.json. Edit only"
         " between the notes markers: everything else is rewritten on every build. -->",
         INTRO,
-        _modes(runs),
-        HOW,
-        "## Before / after\n\n" + compare.block(runs),
+        "## Targets\n\n" + _targets(docs),
         f"## What holds the numbers back\n\n{NOTES_START}\n{body}{NOTES_END}",
-        *(_mode_section(mode, stored.latest(runs, mode)) for mode in MODES),
-        "## A/B runs of worker tunings\n\n" + _ab(ab_runs),
+        "## What explains them\n\n" + _measurements(docs),
+        "## The runs\n\n" + _runs(docs),
     ]
     return "\n\n".join(parts) + "\n"
 
 
-def write(results: Path = stored.RESULTS, doc: Path = DOC) -> Path:
+def write(results: Path = RESULTS, doc: Path = DOC) -> Path:
     notes = notes_of(doc.read_text()) if doc.exists() else None
     doc.parent.mkdir(exist_ok=True)
-    doc.write_text(render(stored.runs(results), stored.ab_runs(results), notes))
+    doc.write_text(render(runs(results), notes))
     return doc

@@ -14,7 +14,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,8 +21,7 @@ import httpx
 
 from cli.broker import LocalBroker, free_port
 from cli.processes import spawn, stop
-from cli.supervisor import owned_partitions, worker_active
-from hotline.settings import Settings
+from cli.supervisor import worker_active
 
 ROOT = Path(__file__).resolve().parent.parent  # bench/ is not installed: children need it
 STOP_TIMEOUT_S = 20.0
@@ -65,10 +63,7 @@ class Stack:
     worker: subprocess.Popen[bytes] | None = None
     bulk_port: int = field(default_factory=free_port)
     bulk: subprocess.Popen[bytes] | None = None
-    bulk_2: subprocess.Popen[bytes] | None = None  # a second bulk worker, for one phase
-    bulk_2_port: int = 0
     gateway: subprocess.Popen[bytes] | None = None
-    extra: list[subprocess.Popen[bytes]] = field(default_factory=list)
     # Extra environment for the worker only: Faust reads settings such as PRODUCER_LINGER
     # from the environment, so a tuning can be measured before anyone changes the code.
     worker_env: dict[str, str] = field(default_factory=dict)
@@ -81,12 +76,6 @@ class Stack:
     @property
     def bootstrap(self) -> str:
         return self.broker.bootstrap
-
-    @property
-    def partitions(self) -> int:
-        """The bulk lane's partitions, as the workers read the setting."""
-        value = {**self.env(), **self.worker_env}.get("HOTLINE_PARTITIONS")
-        return int(value) if value else int(Settings.model_fields["partitions"].default)
 
     @property
     def url(self) -> str:
@@ -136,46 +125,6 @@ class Stack:
                 log=self.workdir / "bulk.log",
             )
 
-    def add_bulk_worker(self, timeout: float = 120.0) -> float:
-        """Starts a second bulk worker; returns seconds until the two share the lane."""
-        started = time.monotonic()
-        self.bulk_2_port = free_port()
-        self.bulk_2 = spawn(
-            python_module("bench.component", "worker", "--lane", "bulk"),
-            env={**self.env(), **self.worker_env, "HOTLINE_WORKER_PORT": str(self.bulk_2_port)},
-            cwd=self.workdir,
-            log=self.workdir / "bulk-2.log",
-        )
-        self._until(lambda: self._bulk_share(self.bulk_2_port) > 0, timeout, "bulk-2")
-        self._until(lambda: self._bulk_share(self.bulk_port) < self.partitions, timeout, "bulk")
-        return time.monotonic() - started
-
-    def remove_bulk_worker(self, timeout: float = 120.0) -> float:
-        """Stops the second bulk worker; returns seconds until the first owns the lane again
-        (a static member's partitions move after the group session timeout)."""
-        started = time.monotonic()
-        stop(self.bulk_2, STOP_TIMEOUT_S)
-        self.bulk_2 = None
-        self._until(lambda: self._bulk_share(self.bulk_port) == self.partitions, timeout, "bulk")
-        return time.monotonic() - started
-
-    def _bulk_share(self, port: int) -> int:
-        self.check_alive()
-        return owned_partitions(port)
-
-    def _until(self, done: Callable[[], bool], timeout: float, name: str) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if done():
-                return
-            time.sleep(0.3)
-        raise RuntimeError(
-            f"{name}: no share settled in {timeout:.0f}s:\n{tail(self.workdir / f'{name}.log')}"
-        )
-
-    def worker_pids(self) -> list[int]:
-        return [p.pid for p in (self.worker, self.bulk, self.bulk_2) if p is not None]
-
     def worker_ready(self) -> bool:
         """Whether the urgent lane's worker owns its partition; raises if it has exited."""
         return _active(self.worker, self.worker_port, self.workdir / "worker.log")
@@ -219,7 +168,6 @@ class Stack:
         named = (
             ("worker", self.worker),
             ("bulk", self.bulk),
-            ("bulk-2", self.bulk_2),
             ("gateway", self.gateway),
         )
         for name, proc in named:
@@ -230,7 +178,7 @@ class Stack:
 
     def stop(self) -> None:
         """Children first (they flush to the broker), then the broker; never raises."""
-        for proc in [*reversed(self.extra), self.gateway, self.bulk_2, self.bulk, self.worker]:
+        for proc in (self.gateway, self.bulk, self.worker):
             with contextlib.suppress(Exception):
                 stop(proc, STOP_TIMEOUT_S)
         with contextlib.suppress(Exception):

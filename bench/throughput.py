@@ -1,4 +1,4 @@
-"""Bulk throughput: the hotline's stream, its passthrough baseline, and the HTTP import path.
+"""Bulk throughput: the hotline's stream and its passthrough baseline; the importer process.
 
 Stream and baseline are timed the same way, from the first record handed to the same fast
 writer to the moment the counting reader has seen the last expected output record. Both run
@@ -24,7 +24,7 @@ from bench.kafka_io import (
     topic_offsets,
     write_fast,
 )
-from bench.records import RECIPIENT, SENDER, alert_key
+from bench.records import RECIPIENT, SENDER
 from bench.stack import Stack, cpu_seconds, python_module
 from bench.stats import rate, summary_ms
 from cli.processes import die_with_parent
@@ -123,7 +123,7 @@ async def stream_run(stack: Stack, records: Sequence[KV], label: str) -> dict[st
 
 
 def _lane_pids(stack: Stack) -> dict[str, int]:
-    procs = {"urgent": stack.worker, "bulk": stack.bulk, "bulk_2": stack.bulk_2}
+    procs = {"urgent": stack.worker, "bulk": stack.bulk}
     return {lane: p.pid for lane, p in procs.items() if p is not None}
 
 
@@ -181,54 +181,6 @@ async def baseline_run(stack: Stack, records: Sequence[KV], label: str) -> dict[
     return out
 
 
-async def http_run(
-    stack: Stack, seed: int, skip: int, count: int, tag: str, batch: int
-) -> dict[str, Any]:
-    """`hotline import`-style: sequential NDJSON batches through the gateway; done when every
-    accepted alert (and any refused one that was written anyway) reached cn-beijing's topic."""
-    deliveries = f"{stack.prefix}.deliveries.{RECIPIENT}"
-    keys = {alert_key(f"{tag}-{i}") for i in range(count)}
-    start = await end_offset(stack.bootstrap, deliveries)
-    accepted: list[int] = []
-    async with Counter(stack.bootstrap, deliveries, start, keys, digest=tag) as counter:
-        counting = asyncio.create_task(
-            counter.count(count, _timeout(count), floor=lambda: accepted[0] if accepted else None)
-        )
-        t0, mono0 = time.time(), time.monotonic()
-        try:
-            summary = await run_importer(stack, seed, skip, count, tag, batch)
-            accepted.append(summary["accepted"])
-            counted = await counting
-        finally:
-            if not counting.done():
-                counting.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await counting
-    end = counted.done_at if counted.done_at is not None else time.time()
-    first_sent = t0 + (summary["first_sent_at"] - mono0)
-    ingest_s = summary["last_answered_at"] - summary["first_sent_at"]
-    return {
-        "records": count,
-        "batch": batch,
-        "accepted": summary["accepted"],
-        "rejected": summary["rejected"],
-        "rejected_pct": round(100 * summary["rejected"] / max(count, 1), 1),
-        "delivered": counted.seen,
-        "complete": counted.seen >= summary["accepted"],
-        # cn-beijing's console messages for the import: digests, and hits one by one
-        "console_messages": counter.messages,
-        "ingest_seconds": round(ingest_s, 3),
-        "ingest_records_per_s": rate(summary["accepted"], ingest_s),
-        "seconds": round(end - first_sent, 3),
-        "records_per_s": rate(counted.seen, end - first_sent),
-        "batch_response_ms": summary["batch_ms"],
-        "statuses": summary["statuses"],
-        "item_statuses": summary.get("item_statuses"),
-        "retried_requests": summary.get("retried_requests"),
-        "seconds_waited_on_retry_after": summary.get("seconds_waited_on_retry_after"),
-    }
-
-
 async def start_importer(
     stack: Stack, seed: int, skip: int, count: int, tag: str, batch: int
 ) -> asyncio.subprocess.Process:
@@ -276,16 +228,3 @@ async def read_importer(
             first_batch.set()
     await proc.wait()
     raise RuntimeError(f"importer exited with {proc.returncode} before its summary")
-
-
-async def run_importer(
-    stack: Stack, seed: int, skip: int, count: int, tag: str, batch: int
-) -> dict[str, Any]:
-    proc = await start_importer(stack, seed, skip, count, tag, batch)
-    try:
-        return await read_importer(proc)
-    finally:
-        if proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            await proc.wait()

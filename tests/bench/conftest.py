@@ -14,19 +14,18 @@ Store = Callable[..., Path]
 
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
-    """store(label, mode, started, **parts) writes <label>-<mode>.json (or `name`)."""
+    """store(mode, started, **parts) writes <mode>.json, as a run of that mode does."""
 
-    def write(label: str, mode: str, started: str, name: str = "", **parts: Any) -> Path:
+    def write(mode: str, started: str, **parts: Any) -> Path:
         doc = {
-            "schema": 1,
-            "label": label,
+            "schema": 2,
             "mode": mode,
             "started_at": f"2026-12-{started}+00:00",
             "params": {"numbers": 1_000_000 if mode == "full" else 100_000},
-            "machine": {"code": {"head": "abc1234"}, "cpu_model": "test CPU"},
+            "machine": {"code": {"head": "abc1234"}, "cpu_model": "test CPU", "nproc": 2},
             **parts,
         }
-        path = tmp_path / (name or f"{label}-{mode}.json")
+        path = tmp_path / f"{mode}.json"
         path.write_bytes(orjson.dumps(doc))
         return path
 
