@@ -8,17 +8,20 @@ second agency shares with it: `corroborated` in need_to_know's words). Only hits
 events of their own; the counts go out as a digest event now and then (`due`).
 
 Each bulk-lane partition counts the alerts it handles under its own key, so the counts need no
-coordination between workers: the console adds up the partitions of an import. A count also
-notes where in its partition it is counted up to (the match answer's offset, and its place in
-that record). The count and the alert's state reach Kafka in one step but not at one instant:
-a worker killed between the two leaves a count that has the alert while its state does not,
-and whoever takes the partition over delivers that answer again. The position is what tells
-it that answer was counted already; the alert's state is what stops everything else.
+coordination between workers: the console adds up the partitions of an import. The count and
+the alert's state reach Kafka in one step but not at one instant: a worker killed between the
+two leaves a count that has the alert while its state does not, and whoever takes the
+partition over delivers that answer again. So a count also notes which answers (their place in
+the partition) each of the last steps that counted into it took (`marks`): a step's answers are
+the only ones whose states may be missing, and only the last step of a process can be cut
+short. A high-water mark would not do: after a rebalance a worker may fetch again records its
+consumer skipped (streams/watchdog.py), so older answers, never counted, arrive after later
+ones. The alert's state is what stops everything else.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -26,11 +29,17 @@ import orjson
 
 from hotline.fields import EventName
 from hotline.models import DigestEvent, event_id_for
+from streams import partition
 from streams.case_tables import Table
 
 Reach = Literal["new", "known", "hit"]
 # Where a match answer stands in its bulk-lane partition: (record offset, index in the record).
 Position = tuple[int, int]
+# The answers one step counted: runs of (record offset, first index, last index).
+Run = tuple[int, int, int]
+# The steps whose answers a count remembers: this process's last, and the last of as many
+# earlier owners of the partition (a partition handed over and back and over again).
+MARKS_KEPT = 4
 
 # How often a running import's digest is sent to a recipient, per partition: every
 # DIGEST_EVERY at first, so a short list is watched growing, then less often as the list ages
@@ -68,11 +77,29 @@ class Count:
     sent: int = -1  # `numbers` as last sent; -1: never sent
     sent_at: datetime | None = None
     done: bool = False
-    upto: Position | None = None  # the last answer counted; None: none with a position
+    # Per step (streams/partition.py's name for it), the answers it counted, oldest step first.
+    marks: list[tuple[str, list[Run]]] = field(default_factory=list)
 
     def counted(self, position: Position | None) -> bool:
         """Whether the answer at `position` is in the count already (read again)."""
-        return position is not None and self.upto is not None and position <= self.upto
+        if position is None:
+            return False
+        offset, i = position
+        return any(o == offset and lo <= i <= hi for _, runs in self.marks for o, lo, hi in runs)
+
+    def mark(self, step: str, position: Position) -> None:
+        """`position` counted by `step`. A process's steps run one after another, each made
+        durable before the next, so its earlier steps' marks are no longer needed."""
+        if not self.marks or self.marks[-1][0] != step:
+            mine = partition.process_of(step)
+            self.marks = [m for m in self.marks if partition.process_of(m[0]) != mine]
+            self.marks = [*self.marks[-(MARKS_KEPT - 1) :], (step, [])]
+        runs = self.marks[-1][1]
+        offset, i = position
+        if runs and runs[-1][0] == offset and runs[-1][2] == i - 1:
+            runs[-1] = (offset, runs[-1][1], i)
+        else:
+            runs.append((offset, i, i))
 
     def dumps(self) -> str:
         return orjson.dumps(
@@ -81,7 +108,7 @@ class Count:
                 "first_at": self.first_at.isoformat(),
                 "last_at": self.last_at.isoformat(),
                 "sent_at": self.sent_at.isoformat() if self.sent_at else None,
-                "upto": self.upto,
+                "marks": self.marks,
             }
         ).decode()
 
@@ -89,13 +116,13 @@ class Count:
     def loads(cls, raw: str) -> Count:
         doc = orjson.loads(raw)
         sent_at = doc.pop("sent_at")
-        upto = doc.get("upto")  # absent from counts written before positions were kept
+        marks = [(step, [(o, lo, hi) for o, lo, hi in runs]) for step, runs in doc.get("marks", [])]
         return cls(
             **{k: doc[k] for k in _FIELDS},
             first_at=datetime.fromisoformat(doc["first_at"]),
             last_at=datetime.fromisoformat(doc["last_at"]),
             sent_at=datetime.fromisoformat(sent_at) if sent_at else None,
-            upto=None if upto is None else (upto[0], upto[1]),
+            marks=marks,
         )
 
     def event(self, at: datetime) -> DigestEvent:
@@ -151,16 +178,17 @@ def count(
     what: Reach,
     now: datetime,
     position: Position | None = None,
+    step: str | None = None,
 ) -> None:
     """One alert of an import, routed to `agency`, counted as `what`; `position`: where its
-    match answer stands in the partition (answers are counted in that order, once each)."""
+    match answer stands in the partition, `step`: the step counting it (each answer once)."""
     key = key_of(sender, import_id, agency, partition)
     raw = table.get(key)
     c = Count(import_id, sender, agency, partition, now, now) if raw is None else Count.loads(raw)
     if c.counted(position):
         return
-    if position is not None:
-        c.upto = position
+    if position is not None and step is not None:
+        c.mark(step, position)
     c.numbers += 1
     c.last_at = now
     c.done = False

@@ -180,8 +180,9 @@ class Processor:
                 what = digests.reach(agency_event)
                 if not again:
                     where = partition.current() or 0
+                    step = partition.current_step()
                     digests.count(
-                        st.digests, listed, record.sender, agency, where, what, now, position
+                        st.digests, listed, record.sender, agency, where, what, now, position, step
                     )
                 if what != "hit":
                     continue

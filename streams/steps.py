@@ -96,7 +96,8 @@ class Steps:
         request's chunks, streams/agents.py)."""
         async with self.turn.bulk() if bulk else self.turn.urgent():
             before = Savepoint(self.staged)
-            outs = [out for item in items for out in self.guarded(source, item, handle)]
+            with partition.step():
+                outs = [out for item in items for out in self.guarded(source, item, handle)]
             if hold is not None:
                 hold += [o for o in outs if o.topic == self.t.matched_bulk]
                 outs = [o for o in outs if o.topic != self.t.matched_bulk]
@@ -113,7 +114,9 @@ class Steps:
     async def one_by_one(self, source: str, item: Item, handle: Handle, *, urgent: bool) -> None:
         before = Savepoint(self.staged)
         try:
-            await self.send_all(self.guarded(source, item, handle), urgent=urgent)
+            with partition.step():
+                outs = self.guarded(source, item, handle)
+            await self.send_all(outs, urgent=urgent)
         except UnwritableRecord as exc:
             before.rollback()
             p, offset, value = item

@@ -81,6 +81,10 @@ def install(
         nonlocal flowing_since
         consumer = app.consumer
         loop_now = asyncio.get_running_loop().time()
+        if app.rebalancing:
+            # Partitions are being handed over: positions and assignments are in flux, and a
+            # seek now lands on a partition about to be revoked or not yet at its offset.
+            return
         if not app.flow_control.is_active():
             flowing_since = None
         elif flowing_since is None:

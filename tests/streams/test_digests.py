@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from unittest.mock import patch
 
 import orjson
 from hypothesis import given
@@ -13,7 +16,7 @@ from hypothesis import strategies as st_
 
 from hotline.models import AlertRecord, DigestEvent
 from hotline.settings import Settings
-from streams import digests
+from streams import digests, partition
 from streams.case_tables import CaseTables
 from streams.process import Processor
 from streams.state import Out, Prepared, State
@@ -128,17 +131,31 @@ def _answer(proc: Processor, st: State, rec: AlertRecord, at: digests.Position) 
         proc.deliver(prepared, proc.match(prepared, st.cases, NOW), st, NOW, position=at)
 
 
+@contextmanager
+def worker(name: str) -> Iterator[None]:
+    """What is handled inside is handled by the worker process `name` (one per life)."""
+    with patch.object(partition, "_PROCESS", name):
+        yield
+
+
+def _step(proc: Processor, st: State, answers: list[tuple[AlertRecord, digests.Position]]) -> None:
+    """One step of the bulk lane: its answers delivered, then made durable together."""
+    with partition.step():
+        for rec, at in answers:
+            _answer(proc, st, rec, at)
+
+
 def test_an_answer_delivered_again_after_its_count_but_not_its_state_is_counted_once() -> None:
     """A worker killed after the count reached Kafka and before the alert's state did: the
     worker that takes the partition over reads the answer again and delivers it (the alert is
     not in its table), but the count already has it."""
     proc, st = Processor(Settings()), state()
     recs = [listed("vn-hanoi", f"L{i}", f"0912 345 67{i}") for i in range(3)]
-    _answer(proc, st, recs[0], (5, 0))
-    _answer(proc, st, recs[1], (5, 1))
+    with worker("first"):
+        _step(proc, st, [(recs[0], (5, 0)), (recs[1], (5, 1))])
     del st.alerts[recs[1].alert_id]  # its state record never reached Kafka
-    _answer(proc, st, recs[1], (5, 1))  # read again by the next owner
-    _answer(proc, st, recs[2], (6, 0))
+    with worker("next"):
+        _step(proc, st, [(recs[1], (5, 1)), (recs[2], (6, 0))])  # (5, 1) read again
     sent = digests_of(proc.digests_due(st, NOW))
     assert (sent["cn-beijing"].numbers, sent["ru-moscow"].numbers) == (3, 3)
     assert all(r.alert_id in st.alerts for r in recs)  # each delivered, state and all
@@ -151,24 +168,57 @@ def test_an_answer_delivered_again_after_its_count_but_not_its_state_is_counted_
 def test_crashes_at_any_point_leave_each_answer_counted_once(
     n: int, crashes: list[tuple[int, int, int]]
 ) -> None:
-    """Answers in partition order, one per record; each crash comes after `done` answers, with
-    the last `lost` alert states not in Kafka, and the next owner reads on from the committed
-    offset `back` answers before: the count ends at n, whatever was replayed."""
+    """Answers in partition order, one per record, each worker's in steps of one but its last
+    `lost` in one step; each crash comes after `done` answers, with that last step's alert
+    states not in Kafka (the earlier steps' are: each step is durable before the next), and
+    the next owner reads on from the committed offset `back` answers before: the count ends at
+    n, whatever was replayed."""
     proc, st = Processor(Settings()), state()
     recs = [listed("vn-hanoi", f"L{i}", f"0912 {i:06d}") for i in range(n)]
     at = 0
-    for done, back, lost in crashes:
+    for life, (done, back, lost) in enumerate(crashes):
         done = min(max(done, at), n)
-        for i in range(at, done):
-            _answer(proc, st, recs[i], (i, 0))
-        for r in recs[max(0, done - lost) : done]:
-            st.alerts.pop(r.alert_id, None)
+        lost = min(lost, done - at)
+        with worker(f"w{life}"):
+            for i in range(at, done - lost):
+                _step(proc, st, [(recs[i], (i, 0))])
+            last = [r for r in recs[done - lost : done] if r.alert_id not in st.alerts]
+            _step(proc, st, [(recs[i], (i, 0)) for i in range(done - lost, done)])
+        for r in last:  # what the last step delivered (a record it read again wrote nothing)
+            del st.alerts[r.alert_id]
         at = max(0, done - max(back, lost))  # the committed offset is behind the lost states
-    for i in range(at, n):
-        _answer(proc, st, recs[i], (i, 0))
+    with worker("last"):
+        for i in range(at, n):
+            _step(proc, st, [(recs[i], (i, 0))])
     sent = digests_of(proc.digests_due(st, NOW))
     assert sent["cn-beijing"].numbers == n
     assert sent["cn-beijing"].new == n
+
+
+def test_an_answer_fetched_again_from_a_hole_is_counted_though_later_ones_were() -> None:
+    """After a rebalance a worker's consumer may skip records that the watchdog then fetches
+    again (streams/watchdog.py): an answer never counted arrives after later ones were."""
+    proc, st = Processor(Settings()), state()
+    recs = [listed("vn-hanoi", f"L{i}", f"0912 345 67{i}") for i in range(4)]
+    with worker("only"):
+        _step(proc, st, [(recs[0], (5, 0)), (recs[1], (5, 1))])
+        _step(proc, st, [(recs[3], (7, 0))])  # offset 6 skipped by the consumer
+        _step(proc, st, [(recs[2], (6, 0))])  # and fetched again
+    sent = digests_of(proc.digests_due(st, NOW))
+    assert (sent["cn-beijing"].numbers, sent["ru-moscow"].numbers) == (4, 4)
+
+
+def test_a_count_keeps_the_marks_of_the_last_steps_only() -> None:
+    c = digests.Count("IMP-1", "vn-hanoi", "cn-beijing", 0, NOW, NOW)
+    for life in range(digests.MARKS_KEPT + 2):
+        for offset in range(3):
+            c.mark(f"w{life}:{offset}", (10 * life + offset, 0))
+            c.mark(f"w{life}:{offset}", (10 * life + offset, 1))
+    assert [step for step, _ in c.marks] == [f"w{life}:2" for life in range(2, 6)]
+    assert c.marks[-1][1] == [(52, 0, 1)]  # one run for consecutive answers of a record
+    assert c.counted((52, 1)) and c.counted((22, 0)) and not c.counted((12, 0))
+    assert not c.counted((51, 0))  # an earlier step of a live worker: its states are durable
+    assert digests.Count.loads(c.dumps()) == c
 
 
 def test_bulk_without_an_import_and_urgent_alerts_keep_their_events() -> None:
