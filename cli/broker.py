@@ -1,8 +1,8 @@
 """A real single-node Apache Kafka broker (KRaft, broker+controller in one JVM), no Docker.
 
 Its jars come from Maven Central once (cli/kafka_jars.py), so every later start is just a
-JVM launch; its configuration is cli/kafka_config.py's. Used by the `hotline kafka` CLI
-command, `hotline up` and the integration tests.
+JVM launch; its configuration is cli/kafka_config.py's. Used by `hotline up`, the `hotline kafka`
+command (cli/kafka_serve.py) and the integration tests.
 """
 
 from __future__ import annotations
@@ -11,17 +11,16 @@ import asyncio
 import atexit
 import concurrent.futures
 import contextlib
-import signal
 import socket
 import subprocess
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import Coroutine
 from pathlib import Path
-from types import FrameType, TracebackType
+from types import TracebackType
 from typing import Any, TypeVar
 
 from cli.kafka_config import heap_bytes, new_cluster_id, render_server_properties
-from cli.kafka_jars import KAFKA_VERSION, BrokerError, ensure_jars, require_tool, tail
+from cli.kafka_jars import BrokerError, ensure_jars, require_tool, tail
 from cli.processes import die_with_parent
 
 _ASSETS = Path(__file__).with_name("kafka")  # the POM and the broker's log4j2 settings
@@ -275,45 +274,3 @@ async def _answers_metadata(bootstrap: str, expected_cluster_id: str | None) -> 
     # Another broker already bound to this port would answer too; make sure it is ours.
     ours = expected_cluster_id is None or cluster.get("cluster_id") == expected_cluster_id
     return ours and bool(cluster.get("brokers"))
-
-
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    # KeyboardInterrupt (not a custom exception) because asyncio re-raises it out of any
-    # task it lands in, so SIGTERM during wait_ready() behaves exactly like Ctrl-C.
-    raise KeyboardInterrupt
-
-
-@contextlib.contextmanager
-def _termination_signals_ignored() -> Iterator[None]:
-    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in signals}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
-def serve(*, port: int = 9092, data_dir: Path, cache_dir: Path | None = None) -> int:
-    """Run the broker in the foreground until SIGINT/SIGTERM (the `hotline kafka` command)."""
-    broker = LocalBroker(port=port, data_dir=data_dir, cache_dir=cache_dir)
-    previous_sigterm = signal.signal(signal.SIGTERM, _interrupt)
-    previous_sighup = signal.signal(signal.SIGHUP, _interrupt)  # the terminal closed
-    try:
-        broker.start()
-        broker.wait_ready()
-        print(
-            f"Kafka {KAFKA_VERSION} ready on {broker.bootstrap} (data: {broker.data_dir})",
-            flush=True,
-        )
-        while broker.is_running():
-            time.sleep(0.5)
-        raise BrokerError(broker.failure_report("Kafka stopped unexpectedly"))
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        # A second Ctrl-C must not abandon a half-stopped broker; stop() ends in SIGKILL.
-        with _termination_signals_ignored():
-            broker.stop()
-        signal.signal(signal.SIGTERM, previous_sigterm)
-        signal.signal(signal.SIGHUP, previous_sighup)

@@ -86,8 +86,8 @@ def kafka(
     data_dir: Annotated[Path | None, typer.Option(help="Broker data directory.")] = None,
 ) -> None:
     """Fetch (first time) and run a single-node Kafka broker on 127.0.0.1."""
-    from cli.broker import serve
     from cli.kafka_jars import BrokerError
+    from cli.kafka_serve import serve
 
     settings = Settings()
     try:
