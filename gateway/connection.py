@@ -11,10 +11,12 @@ import asyncio
 import contextlib
 import time
 
+import orjson
 from fastapi import WebSocket
 
 from hotline import metrics
 
+from .audit_reporter import AuditReporter
 from .ring import EVENT, LANE, OFFSET, PAYLOAD, RECEIVED_AT, Entry, Feed, ahead_payload, is_urgent
 from .socket_messages import AckAccepted, Close, Error, Pong, ReplayDone, Welcome
 
@@ -34,9 +36,10 @@ CHUNK = 20
 class Connection:
     """One signed-in socket. The Kafka loop only wakes it; its own task pulls and sends."""
 
-    def __init__(self, ws: WebSocket, agency: str) -> None:
+    def __init__(self, ws: WebSocket, agency: str, reporter: AuditReporter | None = None) -> None:
         self.ws = ws
         self.agency = agency
+        self.reporter = reporter  # where an alert shown on this console goes on the record
         self.woken = asyncio.Event()
         self._lock = asyncio.Lock()
         self.last_cursor: int | None = None
@@ -113,3 +116,10 @@ class Connection:
             metrics.E2E_LATENCY.labels(entry[LANE]).observe(
                 max(0.0, time.time() - entry[RECEIVED_AT])
             )
+            if self.reporter is not None:
+                self.reporter.delivered(self.agency, alert_id_of(entry[PAYLOAD]), entry[EVENT])
+
+
+def alert_id_of(payload: bytes) -> str:
+    alert_id: str = orjson.loads(payload)["alert_id"]
+    return alert_id

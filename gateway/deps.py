@@ -14,6 +14,7 @@ from hotline.errors import RateLimited, Unauthorized
 from hotline.settings import Settings
 
 from .audit_log import AuditLog
+from .audit_reporter import AuditReporter
 from .hub import Hub
 from .intake_pool import IntakePool
 from .known import KnownAlerts
@@ -33,6 +34,7 @@ class Services:
     intake: IntakePool  # validates batch posts off the event loop
     registry: RegistryClient  # reads the case index from the urgent-lane workers
     audit: AuditLog  # reads an agency's audit chain from Kafka
+    reporter: AuditReporter  # puts what only a gateway sees on the record
 
 
 def get_services(request: Request) -> Services:

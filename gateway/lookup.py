@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -11,7 +12,7 @@ from hotline import registry
 from hotline.codec import dumps
 from hotline.registry import LookupAnswer
 
-from . import errors
+from . import audit_reporter, errors
 from .deps import Reader, ServicesDep
 
 router = APIRouter(prefix="/v1", tags=["lookup"])
@@ -68,6 +69,9 @@ async def lookup(
     )
     cases = await services.registry.cases(query)
     matches = [m for c in cases if (m := ntk.lookup_match(agency, c, services.known.state))]
+    services.reporter.report(
+        audit_reporter.looked_up(agency, query, len(matches), datetime.now(UTC))
+    )
     return Response(
         dumps(LookupAnswer(query=query, matches=matches)), media_type="application/json"
     )

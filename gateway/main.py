@@ -27,6 +27,7 @@ from hotline.topics import ensure_topics
 
 from . import alerts, asyncapi, audit, contract, docs, errors, feed, health, lookup, security, ws
 from .audit_log import AuditLog
+from .audit_reporter import AuditReporter
 from .deps import Services
 from .hub import Hub
 from .intake_pool import IntakePool
@@ -42,9 +43,10 @@ STATIC = Path(__file__).parent / "static"
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     known = KnownAlerts(settings)
+    publisher = Publisher(settings)
     services = Services(
         settings,
-        Publisher(settings),
+        publisher,
         Hub(settings, known),
         known,
         RateLimits(settings.partner_rate_per_s, settings.partner_burst),
@@ -52,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         IntakePool(settings),
         RegistryClient(settings),
         AuditLog(settings),
+        AuditReporter(settings, publisher),
     )
 
     @asynccontextmanager
@@ -65,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         starter.cancel()
         await services.hub.stop()
+        await services.reporter.stop()  # before the publisher it writes through
         await services.publisher.stop()
         await services.intake.stop()
         await services.registry.close()
@@ -108,6 +112,7 @@ async def _connect(services: Services) -> None:
         if not services.publisher.ready:
             await services.publisher.start()
         await services.hub.start()
+        services.reporter.start()
 
     def note(state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome is not None else None

@@ -66,7 +66,7 @@ async def console(ws: WebSocket) -> None:
         return
     resume_after = hello.resume_after
 
-    conn = Connection(ws, agency)
+    conn = Connection(ws, agency, services.reporter)
     hub = services.hub
     backlog = hub.subscribe(conn, resume_after)
     conn.last_cursor = resume_after

@@ -33,6 +33,10 @@ PARTNER_LAST_SEEN = Gauge(
 )
 
 # worker: stream
+AUDIT_REPORTS_LOST = Counter(
+    "hotline_audit_reports_lost_total",
+    "Gateway audit reports (deliveries, lookups) that found the queue to Kafka full.",
+)
 DUPLICATES = Counter(
     "hotline_duplicates_dropped_total", "Retried alerts dropped as duplicates.", ["kind"]
 )

@@ -63,8 +63,10 @@ async def until(done: Callable[[], bool]) -> None:
 
 
 @contextlib.asynccontextmanager
-async def console(hub: Hub, socket: Socket, resume_after: int | None) -> AsyncIterator[None]:
-    conn = connection.Connection(socket, AGENCY)  # type: ignore[arg-type]
+async def console(
+    hub: Hub, socket: Socket, resume_after: int | None, reporter: Any = None
+) -> AsyncIterator[None]:
+    conn = connection.Connection(socket, AGENCY, reporter)  # type: ignore[arg-type]
     backlog = hub.subscribe(conn, resume_after)
     conn.last_cursor = resume_after
     services: Any = SimpleNamespace(hub=hub, settings=hub.settings)
@@ -146,3 +148,27 @@ async def test_behind_a_short_queue_an_urgent_event_waits_its_turn_with_its_curs
         deliver(hub, connection.AHEAD_AFTER - 1, "urgent")
         await until(lambda: len(socket.alerts()) == connection.AHEAD_AFTER)
     assert [a["cursor"] for a in socket.alerts()] == list(range(connection.AHEAD_AFTER))
+
+
+class Reporter:
+    """Stands in for the gateway's audit reporter: keeps what was reported delivered."""
+
+    def __init__(self) -> None:
+        self.reported: list[tuple[str, str, str]] = []
+
+    def delivered(self, agency: str, alert_id: str, event: str) -> None:
+        self.reported.append((agency, alert_id, event))
+
+
+async def test_each_event_shown_goes_on_the_record_once_ahead_or_in_order() -> None:
+    hub = Hub(Settings())
+    for offset in range(BULK):
+        deliver(hub, offset, "bulk")
+    socket, reporter = Socket(), Reporter()
+    when_sent(socket, ARRIVES_AFTER, lambda: deliver(hub, BULK, "urgent"))
+    async with console(hub, socket, resume_after=-1, reporter=reporter):
+        await until(lambda: len(socket.alerts()) == BULK + 1)
+        await asyncio.sleep(0.05)
+    assert sorted(reporter.reported) == sorted(
+        (AGENCY, f"al-{offset}", "new") for offset in range(BULK + 1)
+    )

@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 
@@ -215,24 +216,46 @@ async def audit_log(stack: Stack, done: Any, timeout: float = 20.0) -> list[Audi
 async def test_each_step_is_on_the_senders_and_the_recipients_audit_record_only(
     stack: Stack,
 ) -> None:
+    body = urgent(["cn-beijing"], "expected")
+    passport = body["subject"]["documents"][0]["number"]
     async with console(stack, "cn-beijing") as bj:
-        alert_id = await post(stack, "vn-hanoi", urgent(["cn-beijing"], "expected"))
+        alert_id = await post(stack, "vn-hanoi", body)
         await bj.event(alert_id, "new")
         await bj.send({"type": "ack", "alert_id": alert_id})
         await bj.wait_for(lambda m: m.get("type") == "ack_accepted" and m["alert_id"] == alert_id)
+    # Beijing, which was sent the alert, and Moscow, which was not, ask about its passport.
+    for agency in ("cn-beijing", "ru-moscow"):
+        r = await asyncio.to_thread(
+            httpx.get,
+            f"{stack.url}/v1/lookup",
+            params={"document": passport, "country": "VN"},
+            headers={"Authorization": f"Bearer demo-partner-{agency}"},
+            timeout=10,
+        )
+        assert r.status_code == 200, r.text
 
     def steps(entries: list[AuditEntry]) -> set[tuple[str, str]]:
         return {(e.agency, e.action) for e in entries if e.alert_id == alert_id}
+
+    def lookups(entries: list[AuditEntry]) -> set[tuple[str, str]]:
+        return {
+            (e.agency, e.detail["matches"])
+            for e in entries
+            if e.action == "looked_up" and e.detail.get("number") == passport
+        }
 
     want = {
         ("vn-hanoi", "accepted"),
         ("vn-hanoi", "routed"),
         ("vn-hanoi", "acknowledged"),
         ("cn-beijing", "routed"),
+        ("cn-beijing", "delivered"),  # shown on its console: reported by the gateway
         ("cn-beijing", "acknowledged"),
     }
-    entries = await audit_log(stack, lambda es: steps(es) >= want)
+    asked = {("cn-beijing", "1"), ("ru-moscow", "0")}  # who asked, and what each was shown
+    entries = await audit_log(stack, lambda es: steps(es) >= want and lookups(es) >= asked)
     assert steps(entries) == want  # nothing of it on Moscow's record
+    assert lookups(entries) == asked  # each question on the asker's record only
     for agency in {e.agency for e in entries}:
         chain = sorted(
             {e.seq: e for e in entries if e.agency == agency}.values(), key=lambda e: e.seq
