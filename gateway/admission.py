@@ -98,9 +98,13 @@ async def publish(
     sender: str,
     pending: dict[str, list[Pending]],
     results: list[BatchItem | None],
-) -> None:
-    """Writes each topic's items at once; each item's answer goes into `results`."""
+) -> int:
+    """Writes each topic's items at once; each item's answer goes into `results`.
+
+    Returns how many of them are a shared list's: new alerts on the bulk lane, which are on
+    the record as their import (gateway/audit_reporter.py), not one by one."""
     accepted: Counter[tuple[Kind, Lane]] = Counter()
+    listed = 0
     t = topics(services.settings)
     for topic, entries in pending.items():
         lane: Lane = "bulk" if topic == t.inbound_bulk else "urgent"
@@ -116,6 +120,7 @@ async def publish(
             if error is None:
                 services.known.note_accepted(item.alert_id, item.value, lane)
                 accepted[item.kind, item.lane] += 1
+                listed += item.lane == "bulk" and item.references is None
                 results[i] = BatchItem(index=i, status=202, alert_id=item.alert_id)
             else:
                 results[i] = BatchItem(
@@ -127,6 +132,7 @@ async def publish(
                 )
     for (kind, lane), n in accepted.items():
         count_accepted(sender, kind, lane, n)
+    return listed
 
 
 @dataclass(slots=True)

@@ -22,7 +22,7 @@ from hotline.errors import (
 )
 from hotline.models import AlertView
 
-from . import admission, contract, errors, intake
+from . import admission, audit_reporter, contract, errors, intake
 from .answers import Accepted, BatchItem, BatchResult
 from .deps import Partner, Reader, ServicesDep
 
@@ -109,7 +109,8 @@ async def post_batch(
     # Validated and enriched by the intake workers, off this event loop.
     outcomes = await services.intake.check(batch, sender, now, listed)
     pending = await admission.admit(services, sender, outcomes, results)
-    await admission.publish(services, sender, pending, results)
+    if n := await admission.publish(services, sender, pending, results):
+        services.reporter.report(audit_reporter.listed(sender, listed, n, now))
     done = [r for r in results if r is not None]
     accepted = sum(1 for r in done if r.status == 202)
     log.info("batch of %d: %d accepted", len(done), accepted, extra={"sender": sender})

@@ -1,9 +1,12 @@
-"""What only a gateway sees, on the record: an alert reaching a console, a registry lookup.
+"""What only a gateway sees, on the record: an alert reaching a console, a registry lookup,
+a shared list's batch.
 
-The stream reports the exchanges it makes (streams/audit_trail.py); two happen at the gateway
-alone: an event delivered to a console socket of the agency, and an agency asking the registry
-(who asked for what). Both are reported as `AuditEvent`s onto audit.events, keyed by the
-agency whose record they go on, and the stream chains them with the rest.
+The stream reports the exchanges it makes (streams/audit_trail.py); three happen at the
+gateway alone: an event delivered to a console socket of the agency, an agency asking the
+registry (who asked for what), and a batch of a shared list accepted (its items are not
+reported one by one: a million numbers would be a million entries). Each is reported as an
+`AuditEvent` onto audit.events, keyed by the agency whose record it goes on, and the stream
+chains them with the rest.
 
 Reporting never holds up what it reports: a console's send and a lookup's answer only queue
 the report, and one task writes the queue out in batches. A delivery is reported with a
@@ -62,6 +65,18 @@ def looked_up(
         action="looked_up",
         at=at,
         detail={**asked, "matches": str(found)},
+    )
+
+
+def listed(agency: str, import_id: str, alerts: int, at: datetime) -> AuditEvent:
+    """`alerts` items of `agency`'s shared list `import_id` accepted in one batch: a list of a
+    million numbers is a few hundred entries on the sender's record, not a million."""
+    return AuditEvent(
+        event_id=f"import|{agency}|{import_id}|{uuid.uuid4().hex}",  # each batch its own
+        agency=agency,
+        action="accepted",
+        at=at,
+        detail={"import_id": import_id, "alerts": str(alerts)},
     )
 
 

@@ -9,7 +9,8 @@ by its deterministic id; an entry written twice (a crash before the tables were 
 the same entry, seq and hash alike, which readers take once.
 
 A shared list's items are not reported one by one (a million numbers would be a million
-entries per agency); the list itself is recorded as its import at the gateway.
+entries per agency): the gateway records each batch of it on the sender's record, and a
+recipient's record has the list's hits, as the events its consoles were shown.
 """
 
 from __future__ import annotations

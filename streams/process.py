@@ -209,8 +209,10 @@ class Processor:
             # A bulk import's sender reads per-item status from GET /v1/alerts/{id} (and its
             # import's answers); a console fed a million "delivered" events helps nobody.
             outs += self.tell.event(record.sender, "delivered", state, now)
-            if not again:
-                outs += self._on_record(record, targets, now)
+        if not again and listed is None:
+            # A shared list's items are on the record as their batches, at the gateway
+            # (gateway/audit_reporter.py); a bulk alert's follow-ups one by one, as any.
+            outs += self._on_record(record, targets, now)
         return outs
 
     def _on_record(self, record: AlertRecord, targets: list[str], now: datetime) -> list[Out]:

@@ -16,6 +16,7 @@ import pytest
 from gateway.audit_log import AuditPage
 from gateway.main import create_app
 from hotline.alert_in import alert_id_for
+from hotline.audit import AuditEvent
 from hotline.codec import loads
 from hotline.models import AlertRecord
 from hotline.settings import Settings
@@ -30,15 +31,23 @@ HANOI_OFFICER = {"Authorization": "Bearer demo-officer-vn-hanoi"}
 
 
 @pytest.fixture
-async def api(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, FakePublisher]]:
+async def served(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, FakePublisher, Any]]:
+    """A client of the app, the publisher it writes through, and its services."""
     # The transport sends no lifespan events: the app never tries to reach Kafka.
     app = create_app(Settings(data_dir=tmp_path))
     publisher = FakePublisher()
-    app.state.services.publisher = publisher
+    services = app.state.services
+    services.publisher = publisher
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hotline.test") as c:
-        yield c, publisher
-    app.state.services.intake.close()
+        yield c, publisher, services
+    services.intake.close()
+
+
+@pytest.fixture
+def api(served: Any) -> tuple[httpx.AsyncClient, FakePublisher]:
+    c, publisher, _ = served
+    return c, publisher
 
 
 def written_records(publisher: FakePublisher) -> list[AlertRecord]:
@@ -158,6 +167,25 @@ async def test_a_batch_is_answered_per_item_and_writes_the_valid_ones(api: Any) 
     records = written_records(publisher)
     assert [r.body.source_ref for r in records] == ["HN-B-1", "HN-B-2"]
     assert {(r.lane, r.import_id) for r in records} == {("bulk", "list-1")}
+
+
+async def test_a_shared_lists_batch_goes_on_the_senders_record_as_one_entry(served: Any) -> None:
+    c, _, services = served
+    items = [
+        scam("HN-L-1"),
+        scam("HN-L-2"),
+        {"kind": "scam_number"},
+        scam("HN-L-U", urgency="immediate"),
+    ]
+    r = await c.post("/v1/alerts/batch?import_id=list-2", json=items, headers=HANOI)
+    assert r.json()["accepted"] == 3
+    reported: list[AuditEvent] = []
+    while not services.reporter.queue.empty():
+        reported.append(services.reporter.queue.get_nowait())
+    # The urgent item is on the record one by one, by the stream; the list's two as its batch.
+    assert [(e.agency, e.action, e.alert_id, e.detail) for e in reported] == [
+        ("vn-hanoi", "accepted", None, {"import_id": "list-2", "alerts": "2"})
+    ]
 
 
 async def test_a_batch_kafka_does_not_confirm_answers_each_item_503(api: Any) -> None:

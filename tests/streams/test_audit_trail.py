@@ -113,3 +113,22 @@ def test_an_exchange_reported_twice_is_chained_once(proc: Processor, st: State) 
 def test_a_shared_lists_items_are_not_on_record_one_by_one(proc: Processor, st: State) -> None:
     rec = record("ru-moscow", scam("L1", "8 916 123-45-67"), lane="bulk", import_id="list-1")
     assert chain_all(proc, st, proc.submission(rec, st, NOW)) == []
+
+
+def test_a_bulk_alerts_follow_ups_are_on_each_partys_record(proc: Processor, st: State) -> None:
+    """A list's items are on the record as their batches (at the gateway); what follows one
+    of them, an update or a cancel, is an exchange of its own, as for any alert."""
+    rec = record("ru-moscow", scam("L1", "8 916 123-45-67"), lane="bulk", import_id="list-1")
+    assert chain_all(proc, st, proc.submission(rec, st, NOW)) == []
+    update = scam("L1-U", "8 916 123-45-67", msg_type="update", references="L1")
+    entries = chain_all(
+        proc, st, proc.submission(record("ru-moscow", update, lane="bulk"), st, NOW)
+    )
+    cancel = scam("L1-C", "8 916 123-45-67", msg_type="cancel", references="L1")
+    entries += chain_all(
+        proc, st, proc.submission(record("ru-moscow", cancel, lane="bulk"), st, NOW)
+    )
+    recipients = sorted({e.agency for e in entries} - {"ru-moscow"})
+    assert recipients == ["cn-beijing", "vn-hanoi"]  # the list's recipients, as routed
+    for agency in ["ru-moscow", *recipients]:
+        assert [a for a, _ in by_agency(entries)[agency]] == ["updated", "cancelled"], agency
