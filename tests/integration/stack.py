@@ -16,10 +16,13 @@ from typing import Any
 import httpx
 import orjson
 import websockets
+from aiokafka import AIOKafkaConsumer
 
 from cli.broker import free_port
 from cli.processes import spawn, stop
 from cli.supervisor import hotline_cmd, wait_ready, worker_active
+from hotline.audit import AuditEntry
+from hotline.codec import loads
 
 
 @dataclass
@@ -291,3 +294,25 @@ async def shared_before(
     before = [{**item, "source_ref": f"PRE-{item['source_ref']}"} for item in items]
     answer = await share(stack, sender, before)
     await to.counted(answer["import_id"], len(items))
+
+
+async def audit_log(stack: Stack, done: Any, timeout: float = 20.0) -> list[AuditEntry]:
+    """The whole audit.log topic, read again until `done(entries)` (or the timeout)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        consumer = AIOKafkaConsumer(
+            f"{stack.prefix}.audit.log",
+            bootstrap_servers=stack.bootstrap,
+            auto_offset_reset="earliest",
+        )
+        await consumer.start()
+        entries: list[AuditEntry] = []
+        try:
+            # Fetches until one brings nothing: a fetch holds only so much of each partition.
+            while batches := await consumer.getmany(timeout_ms=2000):
+                entries += [loads(AuditEntry, r.value) for rs in batches.values() for r in rs]
+        finally:
+            await consumer.stop()
+        if done(entries) or asyncio.get_running_loop().time() > deadline:
+            return entries
+        await asyncio.sleep(0.5)

@@ -9,13 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
 
 from cli import audit
 from hotline.audit import AuditEntry, broken
-from hotline.codec import loads
 
-from .stack import Stack, console, share, shared_before
+from .stack import Stack, audit_log, console, share, shared_before
 
 pytestmark = pytest.mark.integration
 
@@ -191,26 +189,6 @@ async def test_gateway_restart_resumes_without_gap(stack: Stack) -> None:
     async with console(stack, "cn-beijing", resume_after=cursor) as bj:
         await bj.event(b, "new")
         assert [m["alert_id"] for m in bj.events if m["event"] == "new"] == [b]
-
-
-async def audit_log(stack: Stack, done: Any, timeout: float = 20.0) -> list[AuditEntry]:
-    """The whole audit.log topic, read again until `done(entries)` (or the timeout)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        consumer = AIOKafkaConsumer(
-            f"{stack.prefix}.audit.log",
-            bootstrap_servers=stack.bootstrap,
-            auto_offset_reset="earliest",
-        )
-        await consumer.start()
-        try:
-            batches = await consumer.getmany(timeout_ms=2000)
-            entries = [loads(AuditEntry, r.value) for rs in batches.values() for r in rs]
-        finally:
-            await consumer.stop()
-        if done(entries) or asyncio.get_running_loop().time() > deadline:
-            return entries
-        await asyncio.sleep(0.5)
 
 
 async def test_each_step_is_on_the_senders_and_the_recipients_audit_record_only(

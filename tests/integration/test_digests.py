@@ -11,7 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from .stack import Console, Stack, console
+from hotline.audit import AuditEntry
+
+from .stack import Console, Stack, audit_log, console
 from .test_need_to_know import post, scam
 
 pytestmark = pytest.mark.integration
@@ -97,6 +99,25 @@ async def test_a_list_is_one_digest_per_recipient_and_its_hits_come_one_by_one(
         # (8 here) its first, at most one every 5 s while it grows, and the done one.
         sent = [m for m in c.messages if m.get("type") == "digest"]
         assert len(sent) <= 8 * 3, len(sent)
+
+    # On the record: the list as its two batches on Hanoi's; of its items, only the hit,
+    # shown on each recipient's console (the retry wrote nothing, so it is no exchange).
+    def batches(es: list[AuditEntry]) -> list[str]:
+        return sorted(
+            e.detail["alerts"]
+            for e in es
+            if e.agency == "vn-hanoi" and e.detail.get("import_id") == import_id
+        )
+
+    def items_on_record(es: list[AuditEntry]) -> set[tuple[str, str | None, str]]:
+        return {(e.agency, e.alert_id, e.action) for e in es if e.alert_id in ids}
+
+    hit_shown = {(a, ids[3], "delivered") for a in ("cn-beijing", "ru-moscow")}
+    entries = await audit_log(
+        stack, lambda es: len(batches(es)) >= 2 and items_on_record(es) >= hit_shown
+    )
+    assert batches(entries) == ["150", "250"]
+    assert items_on_record(entries) == hit_shown
 
 
 async def test_a_console_signing_in_later_is_shown_the_lists_digests(stack: Stack) -> None:
