@@ -47,6 +47,13 @@ class NotFound(HotlineError):
     code = "not_found"
 
 
+class Forbidden(HotlineError):
+    """The caller may see what it names but may not do this with it."""
+
+    status_code = 403
+    code = "forbidden"
+
+
 class Conflict(HotlineError):
     status_code = 409
     code = "conflict"
@@ -88,6 +95,13 @@ class IntakeUnavailable(HotlineError):
     status_code = 503
     code = "intake_unavailable"
     retriable = True
+
+
+class InvalidOutcome(HotlineError):
+    """An outcome report that names no known kind, or a note that is not plain text."""
+
+    status_code = 422
+    code = "invalid_outcome"
 
 
 class InvalidQuery(HotlineError):

@@ -38,9 +38,21 @@ EventName = Literal[
     "delivered",
     "acknowledged",
     "rejected",  # status, to the sender (and acks to the acker)
+    "outcome",  # a recipient's outcome report, to the sender and the reporter
 ]
 
 KINDS: tuple[Kind, ...] = ("wanted_person", "fraud_pattern", "scam_number")
+
+# What came of an alert, as a recipient reports it back to the sender.
+OutcomeKind = Literal["located", "detained", "not_found", "number_blocked", "false_match", "other"]
+OUTCOME_KINDS: tuple[OutcomeKind, ...] = (
+    "located",
+    "detained",
+    "not_found",
+    "number_blocked",
+    "false_match",
+    "other",
+)
 
 # --- admission rules ----------------------------------------------------------------------------
 #
@@ -104,6 +116,7 @@ Text = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), _SHORT
 ]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000), _LONG]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2_000), _LONG]
 Ref = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^\S+$"),

@@ -72,6 +72,11 @@ WORKER_ACTIVE = Gauge(
     "hotline_worker_active",
     "1 on a worker that owns urgent-lane partitions; 0 on a standby only, and a bulk-only worker.",
 )
+OUTCOMES = Counter(
+    "hotline_outcomes_total",
+    "Outcome reports recorded, by the recipient that reported them and the alert's sender.",
+    ["recipient", "sender", "kind"],
+)
 ACK_LATENCY = Histogram(
     "hotline_ack_latency_seconds",
     "Delivery to acknowledgement.",

@@ -10,6 +10,9 @@ AlertState     the alert, its delivery state and full case: compacted topic (int
 AlertView      what one viewer may see of an AlertState: GET /v1/alerts/{id}
 ConsoleEvent   one message on an agency's delivery topic = one console notification
 AckCommand     a duty officer's acknowledgement, console -> Kafka -> worker
+OutcomeIn      what a recipient reports came of an alert: POST /v1/alerts/{id}/outcomes
+Outcome        that report as the hotline keeps it (in AlertState) and shows it
+OutcomeCommand the report, gateway -> Kafka (the acks topic) -> worker
 
 Internal models never leave the system: every outward view goes through
 `hotline.need_to_know`.
@@ -19,9 +22,17 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, Field, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    Discriminator,
+    Field,
+    Tag,
+    TypeAdapter,
+    field_validator,
+    model_validator,
+)
 
 from hotline.alert_in import (
     AlertBody,
@@ -31,7 +42,7 @@ from hotline.alert_in import (
     alert_id_for,
     content_hash,
 )
-from hotline.fields import EventName, Kind, Lane, Strict
+from hotline.fields import EventName, Kind, Lane, Note, OutcomeKind, Strict
 
 # --- what the hotline adds --------------------------------------------------------------------
 
@@ -166,6 +177,31 @@ class CaseView(Strict):
     related: list[str] = Field(default_factory=list)  # case ids sharing an indicator
 
 
+class OutcomeIn(Strict):
+    """What came of an alert, as the recipient that received it reports it to the sender."""
+
+    kind: OutcomeKind
+    note: Note | None = Field(
+        default=None, description="in the reporter's own language; at most 2,000 characters"
+    )
+
+
+class Outcome(Strict):
+    outcome_id: str  # from the alert, the reporter, kind and note: a retry is the same report
+    agency: str  # the recipient that reported it
+    kind: OutcomeKind
+    note: str | None = None
+    at: AwareDatetime
+
+    @classmethod
+    def reported(cls, alert_id: str, agency: str, given: OutcomeIn, at: datetime) -> Outcome:
+        parts = (alert_id, agency, given.kind, given.note or "")
+        digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
+        return cls(
+            outcome_id=f"oc-{digest}", agency=agency, kind=given.kind, note=given.note, at=at
+        )
+
+
 class Receipt(Strict):
     agency: str
     delivered_at: AwareDatetime
@@ -184,8 +220,10 @@ class ConsoleEvent(Strict):
     alert: AlertRecord
     case: CaseView | None = None
     receipts: list[Receipt] = Field(default_factory=list)  # status events for the sender
-    by: str | None = None  # the acknowledging agency, for 'acknowledged'
+    by: str | None = None  # the acknowledging (or reporting) agency
     reason: str | None = None  # for 'rejected'
+    outcomes: list[Outcome] = Field(default_factory=list)  # every one the viewer may see
+    outcome: Outcome | None = None  # for 'outcome': the report this event is about
     cursor: int | None = None
 
 
@@ -220,6 +258,7 @@ class AlertState(Strict):
     receipts: list[Receipt] = Field(default_factory=list)
     case: CaseRecord | None = None
     reason: str | None = None
+    outcomes: list[Outcome] = Field(default_factory=list)  # in the order they were reported
     updated_at: AwareDatetime
 
 
@@ -230,15 +269,38 @@ class AlertView(Strict):
     receipts: list[Receipt] = Field(default_factory=list)
     case: CaseView | None = None
     reason: str | None = None
+    outcomes: list[Outcome] = Field(default_factory=list)
     updated_at: AwareDatetime
 
 
 # Console -> gateway -> acks topic -> worker.
 class AckCommand(Strict):
+    type: Literal["ack"] = "ack"  # absent in records written before outcomes
     alert_id: str
     case_id: str | None = None
     agency: str
     at: AwareDatetime
+
+
+# Partner or console -> gateway -> acks topic (the lane that holds the alert) -> worker.
+class OutcomeCommand(Strict):
+    type: Literal["outcome"] = "outcome"
+    alert_id: str
+    outcome: Outcome
+
+
+def _command_type(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("type", "ack"))
+    return str(getattr(value, "type", "ack"))
+
+
+Command = Annotated[
+    Annotated[AckCommand, Tag("ack")] | Annotated[OutcomeCommand, Tag("outcome")],
+    Discriminator(_command_type),
+]
+_command: Any = Command  # an Annotated union: a type to pydantic, a value to mypy
+command_adapter: TypeAdapter[AckCommand | OutcomeCommand] = TypeAdapter(_command)
 
 
 def event_id_for(*parts: str) -> str:

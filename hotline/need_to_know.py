@@ -9,6 +9,8 @@ report of a case with its audience, every receipt); a viewer gets only
 - of the alert's case, the reports it sent or was sent: their ids, their senders as reporters,
   their times as opened/updated, and related cases it could see when they were linked;
 - every receipt of an alert it sent, only its own of an alert it received;
+- every outcome reported on an alert it sent, only its own on an alert it received (what one
+  recipient found is the sender's to share, not the hotline's);
 - of the scam numbers' feed, the alerts it may see, as their views say;
 - of a lookup in the registry, the cases it could see a report of, as their views say, and
   of their alerts those it may see;
@@ -30,6 +32,7 @@ from hotline.models import (
     CaseRecord,
     CaseView,
     ConsoleEvent,
+    Outcome,
     Receipt,
     event_id_for,
 )
@@ -76,6 +79,13 @@ def receipts_for(viewer: str, state: AlertState) -> list[Receipt]:
     return [r for r in state.receipts if r.agency == viewer]
 
 
+def outcomes_for(viewer: str, state: AlertState) -> list[Outcome]:
+    """A sender sees every recipient's outcome reports; a recipient only its own."""
+    if viewer == state.alert.sender:
+        return list(state.outcomes)
+    return [o for o in state.outcomes if o.agency == viewer]
+
+
 def alert_view(viewer: str, state: AlertState) -> AlertView | None:
     """What `viewer` may read of an alert; None (answered as 404) when nothing."""
     if not may_see(viewer, state):
@@ -86,6 +96,7 @@ def alert_view(viewer: str, state: AlertState) -> AlertView | None:
         receipts=receipts_for(viewer, state),
         case=case_view(viewer, state.case) if state.case is not None else None,
         reason=state.reason if viewer == state.alert.sender else None,
+        outcomes=outcomes_for(viewer, state),
         updated_at=state.updated_at,
     )
 
@@ -120,10 +131,14 @@ def console_event(
     by: str | None = None,
     reason: str | None = None,
     salt: str = "",
+    outcome: Outcome | None = None,
 ) -> ConsoleEvent | None:
-    """One console notification for `viewer`, or None if it may not see the alert."""
+    """One console notification for `viewer`, or None if it may not see the alert (or the
+    outcome report it is about)."""
     view = alert_view(viewer, state)
     if view is None:
+        return None
+    if outcome is not None and outcome not in view.outcomes:
         return None
     alert = state.alert
     return ConsoleEvent.model_construct(
@@ -139,6 +154,8 @@ def console_event(
         receipts=view.receipts,
         by=by,
         reason=reason if viewer == alert.sender else None,
+        outcomes=view.outcomes,
+        outcome=outcome,
     )
 
 

@@ -9,7 +9,7 @@ from hotline import metrics
 from hotline import need_to_know as ntk
 from hotline.codec import dumps
 from hotline.fields import EventName
-from hotline.models import AlertRecord, AlertState
+from hotline.models import AlertRecord, AlertState, Outcome
 from hotline.settings import Settings
 from hotline.topics import topics
 from streams.audit_trail import AuditTrail
@@ -36,9 +36,12 @@ class Announcer:
         by: str | None = None,
         reason: str | None = None,
         salt: str = "",
+        outcome: Outcome | None = None,
     ) -> list[Out]:
         """The event as `agency` may see it (need to know decides, in one place)."""
-        ev = ntk.console_event(agency, event, state, now, by=by, reason=reason, salt=salt)
+        ev = ntk.console_event(
+            agency, event, state, now, by=by, reason=reason, salt=salt, outcome=outcome
+        )
         if ev is None:
             return []
         alert_id = state.alert.alert_id

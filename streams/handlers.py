@@ -16,7 +16,7 @@ import orjson
 from hotline import metrics
 from hotline.codec import dumps, loads
 from hotline.errors import UnwritableRecord
-from hotline.models import AckCommand, AlertRecord
+from hotline.models import AlertRecord, command_adapter
 from hotline.settings import Settings
 from hotline.topics import topics
 from streams import partition
@@ -101,7 +101,8 @@ class Handlers:
         return lambda value: self.processor.tell.audit.chain(st, value)
 
     def ack(self, st: State) -> Handle:
-        return lambda value: self.processor.ack(loads(AckCommand, value), st, now())
+        """An acknowledgement or an outcome report (the acks topic carries both)."""
+        return lambda value: self.processor.command(command_adapter.validate_json(value), st, now())
 
     def match(self, st: State, requests: str, answers: str) -> Handle:
         """One admitted alert through the case index. One that fails is answered as

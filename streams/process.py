@@ -5,7 +5,7 @@ tables are passed in, so the whole behaviour is unit-testable with dicts. Every 
 here is deterministic, so reprocessing after a crash yields the same events, which the
 gateway then recognises as already shown. A record goes through three stages here (admit,
 match, deliver); follow-ups, receipts and what is told are their own modules'
-(streams/follow_ups.py, streams/receipts.py, streams/announce.py).
+(streams/follow_ups.py, streams/receipts.py, streams/outcomes.py, streams/announce.py).
 """
 
 from __future__ import annotations
@@ -24,12 +24,13 @@ from hotline.codec import dumps, loads
 from hotline.enrich import enrich
 from hotline.errors import InvalidAlert
 from hotline.handling import Handling, of_alert, of_follow_up
-from hotline.models import AlertRecord, AlertState, Receipt
+from hotline.models import AckCommand, AlertRecord, AlertState, OutcomeCommand, Receipt
 from hotline.settings import Settings
 from hotline.topics import topics
 from streams import case_tables, cases, dedupe, digests, partition
 from streams.announce import Announcer
 from streams.follow_ups import FollowUps
+from streams.outcomes import Outcomes
 from streams.receipts import Receipts, expired
 from streams.state import Matched, Out, Prepared, State
 
@@ -45,6 +46,7 @@ class Processor:
         self.tell = Announcer(settings)
         self.follow_ups = FollowUps(settings, self.tell)
         self.receipts = Receipts(settings, self.tell)
+        self.outcomes = Outcomes(self.tell)
         # The one object the agents and timers call; these are its parts' work.
         self.released = self.follow_ups.released
         self.expire_parked = self.follow_ups.expire_parked
@@ -52,6 +54,12 @@ class Processor:
         self.escalate_due = self.receipts.escalate_due
         self.unacknowledged = self.receipts.unacknowledged
         self.ttl = self.follow_ups.ttl
+
+    def command(self, cmd: AckCommand | OutcomeCommand, st: State, now: datetime) -> list[Out]:
+        """A recipient's acknowledgement or outcome report (both on the lane's acks topic)."""
+        if isinstance(cmd, AckCommand):
+            return self.ack(cmd, st, now)
+        return self.outcomes.reported(cmd, st, now)
 
     # --- alerts ---------------------------------------------------------------------------
 

@@ -19,7 +19,15 @@ from hypothesis import strategies as st_
 
 from hotline import need_to_know as ntk
 from hotline.codec import dumps, loads
-from hotline.models import AckCommand, AlertState, CaseRecord, Report
+from hotline.models import (
+    AckCommand,
+    AlertState,
+    CaseRecord,
+    Outcome,
+    OutcomeCommand,
+    OutcomeIn,
+    Report,
+)
 from hotline.settings import Settings
 from streams.case_tables import CaseTables
 from streams.process import Processor
@@ -177,6 +185,12 @@ def test_every_path_shows_only_what_was_routed_or_sent(
                 outs[a] += evs
     for a, evs in deliveries(p.escalate_due(st, NOW + timedelta(hours=1))).items():
         outs[a] += evs
+    for agency in AGENCIES:  # every agency tries to report an outcome; recipients only can
+        given = OutcomeIn(kind="not_found", note=f"by {agency}")
+        report = Outcome.reported(rec.alert_id, agency, given, NOW)
+        cmd = OutcomeCommand(alert_id=rec.alert_id, outcome=report)
+        for a, evs in deliveries(p.command(cmd, st, NOW + timedelta(hours=1))).items():
+            outs[a] += evs
     for a, evs in deliveries(p.submission(cancel, st, NOW + timedelta(hours=2))).items():
         outs[a] += evs
     for agency in AGENCIES:
@@ -188,9 +202,16 @@ def test_every_path_shows_only_what_was_routed_or_sent(
         for doc in [*seen, *read.values()]:
             assert referenced_alerts(doc) <= {rec.alert_id, cancel.alert_id}
             receipts = {r["agency"] for r in doc.get("receipts", [])}
+            reporters = {o["agency"] for o in doc.get("outcomes", [])}
+            if doc.get("outcome"):
+                reporters.add(doc["outcome"]["agency"])
             if agency != sender:
                 assert receipts <= {agency}
+                assert reporters <= {agency}
                 assert doc.get("reason") is None
+        final = read.get(rec.alert_id, {}).get("outcomes", [])
+        expected = audience - {sender} if agency == sender else {agency}
+        assert {o["agency"] for o in final} == expected, agency
 
 
 # --- the property: random reports never leak an alert to an agency outside its audience ----------
