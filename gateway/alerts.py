@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import uuid
@@ -24,14 +23,13 @@ from hotline.models import AlertView
 
 from . import admission, audit_reporter, contract, errors, intake
 from .answers import Accepted, BatchItem, BatchResult
+from .body import read_body
 from .deps import Partner, Reader, ServicesDep
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 log = logging.getLogger("hotline.gateway")
 
 BATCH_BYTES = 32 * 1024 * 1024
-# Over this, bytes.join copies without holding the GIL (CPython's own threshold).
-JOIN_APART_BYTES = 1024 * 1024
 
 
 _POST_ERRORS = errors.responses(
@@ -65,7 +63,7 @@ _BATCH_ERRORS = errors.responses(
 )
 async def post_alert(request: Request, sender: Partner, services: ServicesDep) -> Accepted:
     """Submit one alert; 202 only once Kafka has durably stored it."""
-    data = intake.json_body(await _body(request, services.settings.max_body_bytes))
+    data = intake.json_body(await read_body(request, services.settings.max_body_bytes))
     # Checked right here: one alert takes less time than handing it to an intake worker.
     try:
         record = intake.accept(data, sender, services.settings, datetime.now(UTC), "urgent")
@@ -91,7 +89,7 @@ async def post_batch(
     settings = services.settings
     _only_import_id(request)
     listed = _import_id(request.query_params.get("import_id"))
-    raw = await _body(request, BATCH_BYTES)
+    raw = await read_body(request, BATCH_BYTES)
     now = datetime.now(UTC)
     # Parsed by the intake workers, like the checks below: never on this loop.
     content_type = request.headers.get("content-type", "")
@@ -165,20 +163,3 @@ async def get_alert(alert_id: str, agency: Reader, services: ServicesDep) -> Res
     if view is None:
         raise NotFound(f"no alert {alert_id!r} visible to {agency}")
     return Response(dumps(view), media_type="application/json")
-
-
-async def _body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"the body is larger than {limit} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"the body is larger than {limit} bytes")
-        chunks.append(chunk)
-    if size > JOIN_APART_BYTES:
-        # Joining a large import's parts (a server hands them over 64 KiB at a time) is a
-        # copy of tens of milliseconds: in a thread, for bytes.join lets go of the GIL.
-        return await asyncio.to_thread(b"".join, chunks)
-    return b"".join(chunks)

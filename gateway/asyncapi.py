@@ -85,6 +85,10 @@ def document(host: str = "localhost:8000", protocol: str = "ws") -> dict[str, An
                 "messages a second. The first message is `auth`; the gateway answers "
                 "`welcome`, sends the backlog (`alert` events) and `replay_done`, then live "
                 "events. Operations are the gateway's: it receives what a console sends.\n\n"
+                "An `outcome` event tells an alert's sender (and the recipient that reported "
+                "it) what came of the alert: `outcome` is the report (`kind`, `note`, `at`), "
+                "`by` its reporter, `outcomes` every report the viewer may see. Outcomes are "
+                "reported over HTTP, `POST /v1/alerts/{alert_id}/outcomes`.\n\n"
                 f"Close codes:\n{codes}"
             ),
         },

@@ -1,9 +1,10 @@
 """The OpenAPI document as a contract: request bodies with examples, and FastAPI's leftovers out.
 
 Routes declare their own operation ids, credentials and error answers; this module adds what
-FastAPI cannot derive from a route that reads its body itself (both alert routes do, to bound
-its size and answer per item): the alert schema as a named component, the single and batch
-bodies with their media types, and examples taken from the sample alerts (hotline/samples).
+FastAPI cannot derive from a route that reads its body itself (the alert and outcome routes do,
+to bound its size and answer per item): the alert and outcome schemas as named components, the
+single, batch and outcome bodies with their media types, and examples taken from the sample
+alerts (hotline/samples).
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from hotline.alert_in import alert_in_adapter
+from hotline.models import OutcomeIn
 from hotline.samples import SAMPLE_ALERTS
 
 ALERT_REF = "#/components/schemas/AlertIn"
+OUTCOME_REF = "#/components/schemas/OutcomeIn"
 EXAMPLE_SENDER = "vn-hanoi"  # every example is one agency's, so all of them can be tried at once
 
 
@@ -73,6 +76,28 @@ BATCH_BODY: dict[str, Any] = {
 }
 
 
+OUTCOME_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {"$ref": OUTCOME_REF},
+                "examples": {
+                    "located": {
+                        "summary": "located, with a note in the reporter's language",
+                        "value": {"kind": "located", "note": "已在北京站找到，正在核实身份。"},
+                    },
+                    "number_blocked": {
+                        "summary": "number_blocked, no note",
+                        "value": {"kind": "number_blocked"},
+                    },
+                },
+            }
+        },
+    }
+}
+
+
 # The list a batch belongs to. Read by the route itself (gateway/alerts.py), and documented
 # here rather than as a typed parameter: an optional one would be described as "string or
 # null", and clients (and fuzzers) would read "null" as something to send.
@@ -110,6 +135,9 @@ def build(app: FastAPI) -> dict[str, Any]:
     alert = alert_in_adapter.json_schema(ref_template="#/components/schemas/{model}")
     schemas.update(alert.pop("$defs", {}))
     schemas["AlertIn"] = {"title": "AlertIn", **alert}
+    outcome = OutcomeIn.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(outcome.pop("$defs", {}))
+    schemas["OutcomeIn"] = outcome
     _drop_unused_validation_error(doc)
     return doc
 

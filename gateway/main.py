@@ -25,7 +25,20 @@ from hotline.retry import backoff, next_wait
 from hotline.settings import Settings
 from hotline.topics import ensure_topics
 
-from . import alerts, asyncapi, audit, contract, docs, errors, feed, health, lookup, security, ws
+from . import (
+    alerts,
+    asyncapi,
+    audit,
+    contract,
+    docs,
+    errors,
+    feed,
+    health,
+    lookup,
+    outcomes,
+    security,
+    ws,
+)
 from .audit_log import AuditLog
 from .audit_reporter import AuditReporter
 from .deps import Services
@@ -92,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     security.install(app)
     app.middleware("http")(_count_responses)
     app.include_router(alerts.router)
+    app.include_router(outcomes.router)
     app.include_router(lookup.router)
     app.include_router(feed.router)
     app.include_router(audit.router)

@@ -52,6 +52,7 @@ def test_operation_ids_are_stable(doc: dict[str, Any]) -> None:
         ("post", "/v1/alerts"): "postAlert",
         ("post", "/v1/alerts/batch"): "postAlertBatch",
         ("get", "/v1/alerts/{alert_id}"): "getAlert",
+        ("post", "/v1/alerts/{alert_id}/outcomes"): "postOutcome",
         ("get", "/v1/lookup"): "lookup",
         ("get", "/v1/numbers/changes"): "numberChanges",
         ("get", "/v1/audit"): "getAudit",
@@ -70,6 +71,7 @@ def test_each_operation_names_the_credential_it_takes(doc: dict[str, Any]) -> No
     assert ops["postAlertBatch"]["security"] == [{"partnerKey": []}]
     # Either credential: a list of alternatives.
     assert ops["getAlert"]["security"] == [{"partnerKey": []}, {"officerToken": []}]
+    assert ops["postOutcome"]["security"] == [{"partnerKey": []}, {"officerToken": []}]
     assert ops["lookup"]["security"] == [{"partnerKey": []}, {"officerToken": []}]
     assert ops["numberChanges"]["security"] == [{"partnerKey": []}, {"officerToken": []}]
     assert ops["getAudit"]["security"] == [{"partnerKey": []}, {"officerToken": []}]
@@ -81,6 +83,7 @@ ERRORS = {
     "postAlert": {"401", "409", "413", "422", "429", "503"},
     "postAlertBatch": {"401", "413", "422", "429"},
     "getAlert": {"401", "404"},
+    "postOutcome": {"401", "403", "404", "413", "422", "503"},
     "lookup": {"401", "422", "503"},
     "numberChanges": {"401", "422"},
     "metrics": {"401"},
@@ -129,6 +132,9 @@ def test_the_error_model_keeps_the_public_shape(doc: dict[str, Any]) -> None:
         ("POST", "/v1/alerts", {"headers": PARTNER, "content": b"{"}, 422),
         ("POST", "/v1/alerts", {"headers": PARTNER, "content": b"x" * (2 << 20)}, 413),
         ("POST", "/v1/alerts/batch", {"headers": PARTNER, "json": {"not": "a list"}}, 422),
+        ("POST", "/v1/alerts/al-x/outcomes", {"headers": PARTNER, "json": {"kind": "won"}}, 422),
+        ("POST", "/v1/alerts/al-x/outcomes", {"headers": PARTNER, "content": b"x" * 20000}, 413),
+        ("POST", "/v1/alerts/al-x/outcomes", {"json": {"kind": "located"}}, 401),
     ],
 )
 def test_real_error_answers_match_the_documented_model(

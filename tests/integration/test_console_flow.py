@@ -84,6 +84,52 @@ async def test_ack_of_an_alert_not_delivered_to_you_is_refused(stack: Stack) -> 
         await msk.wait_for(lambda m: m.get("type") == "pong")  # the socket survived
 
 
+async def report_outcome(
+    stack: Stack, alert_id: str, token: str, kind: str, note: str | None = None
+) -> httpx.Response:
+    return await asyncio.to_thread(
+        httpx.post,
+        f"{stack.url}/v1/alerts/{alert_id}/outcomes",
+        json={"kind": kind, "note": note},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+
+
+async def test_an_outcome_reaches_the_senders_console_and_never_a_third_agencys(
+    stack: Stack,
+) -> None:
+    async with (
+        console(stack, "vn-hanoi") as hn,
+        console(stack, "cn-beijing") as bj,
+        console(stack, "ru-moscow") as msk,
+    ):
+        alert_id = await post(stack, "vn-hanoi", urgent(["cn-beijing"], "expected"))
+        await bj.event(alert_id, "new")
+        note = "已在北京西站找到，正在核实身份。"
+        r = await report_outcome(stack, alert_id, "demo-officer-cn-beijing", "located", note)
+        assert r.status_code == 202, r.text
+        theirs = await hn.event(alert_id, "outcome")
+        assert theirs["by"] == "cn-beijing"
+        assert (theirs["outcome"]["kind"], theirs["outcome"]["note"]) == ("located", note)
+        mine = await bj.event(alert_id, "outcome")
+        assert mine["outcome"]["outcome_id"] == r.json()["outcome_id"]
+        # Neither the sender nor a third agency may report; the third learns nothing.
+        refused = await report_outcome(stack, alert_id, "demo-partner-vn-hanoi", "other")
+        assert refused.status_code == 403, refused.text
+        stranger = await report_outcome(stack, alert_id, "demo-partner-ru-moscow", "located")
+        assert stranger.status_code == 404, stranger.text
+        # A later event to Moscow proves its console is caught up past the outcome.
+        marker = await post(stack, "vn-hanoi", urgent(["ru-moscow"], "expected"))
+        await msk.event(marker, "new")
+        assert all(m.get("alert_id") != alert_id for m in msk.messages)
+
+    state = await stack.state_when(alert_id, lambda s: bool(s["outcomes"]))
+    assert [(o["agency"], o["kind"]) for o in state["outcomes"]] == [("cn-beijing", "located")]
+    hidden = await asyncio.to_thread(stack.get_alert, alert_id, "demo-partner-ru-moscow")
+    assert hidden.status_code == 404
+
+
 async def test_unacknowledged_immediate_alert_escalates(stack: Stack) -> None:
     async with console(stack, "vn-hanoi") as hn, console(stack, "ru-moscow") as msk:
         alert_id = await post(stack, "vn-hanoi", urgent(["ru-moscow"]))
@@ -201,6 +247,8 @@ async def test_each_step_is_on_the_senders_and_the_recipients_audit_record_only(
         await bj.event(alert_id, "new")
         await bj.send({"type": "ack", "alert_id": alert_id})
         await bj.wait_for(lambda m: m.get("type") == "ack_accepted" and m["alert_id"] == alert_id)
+        r = await report_outcome(stack, alert_id, "demo-officer-cn-beijing", "not_found")
+        assert r.status_code == 202, r.text
     # Beijing, which was sent the alert, and Moscow, which was not, ask about its passport.
     for agency in ("cn-beijing", "ru-moscow"):
         r = await asyncio.to_thread(
@@ -226,9 +274,11 @@ async def test_each_step_is_on_the_senders_and_the_recipients_audit_record_only(
         ("vn-hanoi", "accepted"),
         ("vn-hanoi", "routed"),
         ("vn-hanoi", "acknowledged"),
+        ("vn-hanoi", "outcome_reported"),
         ("cn-beijing", "routed"),
         ("cn-beijing", "delivered"),  # shown on its console: reported by the gateway
         ("cn-beijing", "acknowledged"),
+        ("cn-beijing", "outcome_reported"),
     }
     asked = {("cn-beijing", "1"), ("ru-moscow", "0")}  # who asked, and what each was shown
     entries = await audit_log(stack, lambda es: steps(es) >= want and lookups(es) >= asked)

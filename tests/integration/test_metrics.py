@@ -79,6 +79,15 @@ async def test_operator_metrics_after_real_traffic(stack: Stack) -> None:
         await bj.event(acked["alert_id"], "new")
         await bj.send({"type": "ack", "alert_id": acked["alert_id"]})
         await hn.event(acked["alert_id"], "acknowledged")
+        reported = await asyncio.to_thread(
+            httpx.post,
+            f"{stack.url}/v1/alerts/{acked['alert_id']}/outcomes",
+            json={"kind": "located"},
+            headers={"Authorization": "Bearer demo-partner-cn-beijing"},
+            timeout=10,
+        )
+        assert reported.status_code == 202, reported.text
+        await hn.event(acked["alert_id"], "outcome")
 
         urgent = (
             await asyncio.to_thread(stack.post, "vn-hanoi", person("immediate", ["cn-beijing"]))
@@ -137,6 +146,8 @@ async def test_operator_metrics_after_real_traffic(stack: Stack) -> None:
     assert value(wk, "hotline_escalations_total", recipient="cn-beijing") >= 1
     assert value(wk, "hotline_urgent_unacknowledged", recipient="cn-beijing") >= 1
     assert value(wk, "hotline_ack_latency_seconds_count", recipient="cn-beijing") >= 1
+    outcomes = {"recipient": "cn-beijing", "sender": "vn-hanoi", "kind": "located"}
+    assert value(wk, "hotline_outcomes_total", **outcomes) >= 1
     assert value(wk, "hotline_worker_messages_received_total") >= 5  # Faust's own sensor
 
 
