@@ -4,7 +4,7 @@
 // detail.js (the open row, the registry search), attention.js (sound, title, announcements),
 // keys.js (the keyboard).
 
-import { LANGUAGES, applyStatic, getLang, loadCatalogs, setLang, t, zoneLabel } from "./i18n.js";
+import { LANGUAGES, applyStatic, getLang, label, loadCatalogs, setLang, t, zoneLabel } from "./i18n.js";
 import { agencyText, fill, h, isolate, pt } from "./dom.js";
 import { Attention } from "./attention.js";
 import { Detail } from "./detail.js";
@@ -156,7 +156,14 @@ function onEvent(ev) {
   lists.show(res);
   if (replaying) return;
   const { row } = res;
-  if (res.tab === "incoming" && ev.event !== "acknowledged") {
+  if (res.tab === "sent" && ev.event === "outcome" && ev.outcome) {
+    // What came of one of our alerts: told, not alarmed (nothing is waiting on the officer).
+    const agency = isolate(agencyText(store, ev.outcome.agency));
+    const title = isolate(ev.alert.body?.title || ev.alert_id);
+    const text = t("announce.outcome", { agency, title, kind: label("outcomeKind", ev.outcome.kind) });
+    attention.notice(text, "info"); // a status notice: screen readers say it once
+  }
+  if (res.tab === "incoming" && ev.event !== "acknowledged" && ev.event !== "outcome") {
     // Flash the row, except for quiet bulk imports (thousands of scam numbers).
     if (res.urgent || ev.alert.lane !== "bulk") {
       const cls = FLASH_CLASSES[row.flash?.cls === FLASH_CLASSES[0] ? 1 : 0];
@@ -278,6 +285,10 @@ function init() {
     if (!row) return;
     acknowledge(row);
     $("incoming").focus({ preventScroll: true });
+  });
+  $("outcome-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    detail.reportOutcome();
   });
   $("detail-close").addEventListener("click", () => {
     detail.close();

@@ -1,14 +1,24 @@
-// The detail pane: the open incoming case (with its acknowledge button), the open sent alert,
-// or a match the registry answered; and the registry search that finds such matches.
+// The detail pane: the open incoming case (with its acknowledge button and outcome form), the
+// open sent alert, or a match the registry answered; and the registry search that finds such
+// matches.
 
-import { formatDateTime, getLang, t } from "./i18n.js";
+import { formatDateTime, getLang, label, t } from "./i18n.js";
 import { lookUp, lookupQueries, renderMatchDetail, renderRegistry } from "./lookup.js";
-import { agencyText, isolate } from "./dom.js";
+import { agencyText, h, isolate } from "./dom.js";
 import { renderIncomingDetail, renderSentDetail } from "./pane.js";
 
 const $ = (id) => document.getElementById(id);
 
 const REGISTRY_DELAY_MS = 300; // after the last keystroke: one lookup per search, not per key
+// What a recipient may report came of an alert (the gateway's OutcomeIn kinds), in this order.
+export const OUTCOME_KINDS = ["located", "detained", "not_found", "number_blocked", "false_match", "other"];
+
+function outcomeStatus(text, state) {
+  const el = $("outcome-status");
+  el.textContent = text;
+  if (state) el.dataset.state = state;
+  else delete el.dataset.state;
+}
 
 export class Detail {
   /** `token()`: the partner key signed in, for reading the gateway (null: signed out). */
@@ -22,6 +32,7 @@ export class Detail {
     // The registry's answer to the current search: {key, result} (null: no lookup for it).
     this.registry = null;
     this.registryTimer = 0;
+    this.reporting = null; // the alert id an outcome report is in flight for
   }
 
   /** The incoming row shown, or null. */
@@ -67,6 +78,7 @@ export class Detail {
     $("detail").hidden = true;
     $("detail-placeholder").hidden = false;
     $("detail-body").replaceChildren();
+    this.showOutcomeForm(null);
   }
 
   /** After a redraw of the lists: the detail again only if its row changed. */
@@ -83,6 +95,7 @@ export class Detail {
   /** After a change of language: everything shown again. */
   relabel() {
     this.rendered = null;
+    this.labelOutcomeKinds();
     if (this.open?.tab === "registry") this.render();
     else this.renderIfChanged();
     this.showRegistry();
@@ -122,11 +135,13 @@ export class Detail {
       ackStatus.textContent = ack
         ? t("ack.doneBy", { agency: isolate(agencyText(store, ack.by)), time: formatDateTime(ack.at) })
         : "";
+      this.showOutcomeForm(id);
       this.markSeen(row);
     } else {
       renderSentDetail(this.store, row, body, { onRefresh: () => this.refreshSent(row) });
       ackButton.hidden = true;
       ackStatus.textContent = "";
+      this.showOutcomeForm(null);
     }
     this.rendered = { tab: d.tab, key: d.key, version: row.version, lang: getLang() };
   }
@@ -155,6 +170,95 @@ export class Detail {
     }
   }
 
+  // --- outcome reports -----------------------------------------------------------------------
+
+  /** The kinds in the officer's language; the one chosen stays chosen. */
+  labelOutcomeKinds() {
+    const select = $("outcome-kind");
+    const chosen = select.value;
+    select.replaceChildren(
+      h("option", { value: "" }, t("outcome.choose")),
+      ...OUTCOME_KINDS.map((k) => h("option", { value: k }, label("outcomeKind", k))),
+    );
+    select.value = chosen;
+  }
+
+  /** The form under the incoming alert `alertId` (null: hidden). Emptied for another alert,
+   * and left alone for the same one, so a note being typed survives a redraw. */
+  showOutcomeForm(alertId) {
+    const form = $("outcome-form");
+    if (!alertId) {
+      form.hidden = true;
+      return;
+    }
+    if (form.dataset.alertId !== alertId) {
+      form.dataset.alertId = alertId;
+      form.reset();
+      outcomeStatus("", null);
+      this.busy(this.reporting === alertId);
+    }
+    form.hidden = false;
+  }
+
+  busy(on) {
+    const button = $("outcome-submit");
+    button.disabled = on;
+    button.setAttribute("aria-busy", on ? "true" : "false");
+  }
+
+  /** POST the form's report; the sender is told by the stream, and our own copy comes back as
+   * an `outcome` event (kept from the 202 on, so the pane shows it at once). */
+  async reportOutcome() {
+    const form = $("outcome-form");
+    const alertId = form.dataset.alertId;
+    if (!alertId || this.reporting) return;
+    const kind = $("outcome-kind").value;
+    const note = $("outcome-note").value.trim();
+    if (!kind) {
+      outcomeStatus(t("outcome.required"), "error");
+      $("outcome-kind").focus();
+      return;
+    }
+    this.reporting = alertId;
+    this.busy(true);
+    outcomeStatus(t("outcome.pending"), null);
+    const still = () => form.dataset.alertId === alertId;
+    try {
+      const res = await fetch(`/v1/alerts/${encodeURIComponent(alertId)}/outcomes`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${this.token()}`, "Content-Type": "application/json" },
+        body: JSON.stringify(note ? { kind, note } : { kind }),
+      });
+      const answer = await res.json().catch(() => ({}));
+      if (res.status !== 202) {
+        const detail = isolate(answer.detail || `HTTP ${res.status}`);
+        if (still()) outcomeStatus(t("outcome.failed", { detail }), "error");
+        else this.attention.notice(t("outcome.failed", { detail }), "error");
+        return;
+      }
+      const report = { outcome_id: answer.outcome_id, agency: this.store.agency, kind, note: note || null };
+      this.store.noteOutcomes(alertId, [{ ...report, at: new Date().toISOString() }]);
+      const row = this.store.rowOfAlert(alertId);
+      if (row) {
+        row.version++;
+        this.lists.touch("incoming", row);
+      }
+      const sender = isolate(agencyText(this.store, row?.alert.sender));
+      if (still()) {
+        $("outcome-note").value = "";
+        $("outcome-kind").value = "";
+        outcomeStatus(t("outcome.done", { agency: sender }), "ok");
+      }
+      this.renderIfChanged();
+    } catch {
+      const detail = t("outcome.offline");
+      if (still()) outcomeStatus(t("outcome.failed", { detail }), "error");
+    } finally {
+      this.reporting = null;
+      if (still()) this.busy(false);
+    }
+  }
+
   // --- the registry --------------------------------------------------------------------------
 
   openMatch(match) {
@@ -168,6 +272,7 @@ export class Detail {
     renderMatchDetail($("detail-body"), this.open.match, { store: this.store });
     $("ack-button").hidden = true;
     $("ack-status").textContent = "";
+    this.showOutcomeForm(null);
     this.rendered = null;
   }
 

@@ -14,6 +14,7 @@ import {
   urgBadge,
 } from "./dom.js";
 import { receiptsList } from "./rows.js";
+import { outcomeList } from "./store.js";
 
 
 function dl(pairs) {
@@ -224,6 +225,29 @@ function timelineSection(store, entries) {
           pt("span", { class: "tl-agency" }, agencyText(store, e.agency)),
           pt("span", { class: "tl-title", lang: e.language || null }, e.title),
           pt("span", { class: "tl-reason" }, e.reason),
+          e.outcome ? h("span", { class: "tl-outcome" }, label("outcomeKind", e.outcome)) : null,
+        ),
+      ),
+    ),
+  );
+}
+
+/** Outcome reports: what came of the alert, as each recipient told its sender. */
+function outcomesSection(store, reports, titleText) {
+  if (!reports.length) return null;
+  return section(
+    titleText,
+    h(
+      "ul",
+      { class: "outcomes" },
+      reports.map((o) =>
+        h(
+          "li",
+          { class: `outcome outcome-${o.kind}`, dataset: { kind: o.kind, agency: o.agency, outcomeId: o.outcome_id } },
+          timeEl(o.at, false),
+          h("span", { class: "outcome-kind" }, label("outcomeKind", o.kind)),
+          pt("span", { class: "outcome-agency" }, agencyText(store, o.agency)),
+          pt("p", { class: "outcome-note prose" }, o.note),
         ),
       ),
     ),
@@ -286,6 +310,7 @@ export function renderIncomingDetail(store, row, body, { onOpenCase }) {
       ),
       subjectSection(a),
       ...enrichmentSections(a),
+      outcomesSection(store, store.rowOutcomes(row), t("detail.ourOutcomes")),
       caseSection(store, row, onOpenCase),
       timelineSection(store, row.timeline),
     ].filter(Boolean),
@@ -308,6 +333,7 @@ export function renderSentDetail(store, row, body, { onRefresh }) {
         receiptsList(store, row),
         h("button", { type: "button", class: "secondary", id: "refresh-status", onclick: onRefresh }, t("detail.refresh")),
       ),
+      outcomesSection(store, outcomeList(row.outcomes), t("detail.outcomes")),
       subjectSection(a),
       ...enrichmentSections(a),
       row.case ? caseSection(store, { case: row.case, caseId: row.case.case_id }, () => {}) : null,

@@ -295,5 +295,28 @@ export function renderSentRow(store, row, li) {
       ? h("div", { class: "reject-reason" }, t("sent.reason", { reason: isolate(row.reason || "—") }))
       : null,
     receiptsList(store, row),
+    latestOutcomes(store, row),
+  );
+}
+
+/** Each recipient's latest outcome report, as one chip ("北京市公安局: Located"). */
+function latestOutcomes(store, row) {
+  const latest = new Map();
+  for (const o of row.outcomes?.values() ?? []) {
+    const cur = latest.get(o.agency);
+    if (!cur || (Date.parse(o.at) || 0) >= (Date.parse(cur.at) || 0)) latest.set(o.agency, o);
+  }
+  if (!latest.size) return null;
+  return h(
+    "ul",
+    { class: "outcome-chips" },
+    [...latest.values()].map((o) =>
+      h(
+        "li",
+        { class: `outcome-chip outcome-${o.kind}`, dataset: { agency: o.agency, kind: o.kind } },
+        pt("span", { class: "receipt-agency" }, agencyText(store, o.agency)),
+        h("span", { class: "outcome-kind" }, label("outcomeKind", o.kind)),
+      ),
+    ),
   );
 }

@@ -28,6 +28,22 @@ function lastAt(digest) {
   return at;
 }
 
+/** Outcome reports folded into `map` (outcome id -> report); returns whether any was new. */
+function mergeOutcomes(map, ...lists) {
+  let added = false;
+  for (const o of lists.flat()) {
+    if (!o || !o.outcome_id || map.has(o.outcome_id)) continue;
+    map.set(o.outcome_id, o);
+    added = true;
+  }
+  return added;
+}
+
+/** A map's reports, the earliest first. */
+export function outcomeList(map) {
+  return [...(map?.values() ?? [])].sort((a, b) => (Date.parse(a.at) || 0) - (Date.parse(b.at) || 0));
+}
+
 function newer(current, next) {
   if (!next) return current;
   if (!current) return next;
@@ -72,6 +88,7 @@ export class Store {
     this.alertCase = new Map(); // alert id -> case key (incoming)
     this.acks = new Map(); // alert id -> {at, by}   our own acknowledgements
     this.pendingAcks = new Map(); // alert id -> time the ack was sent
+    this.outcomes = new Map(); // alert id -> Map(outcome id -> report)   our own, on incoming alerts
     this.log = []; // recent events, for the reload snapshot
     this.digests = new Map(); // "sender|import_id" -> {key, importId, sender, parts: partition -> digest}
     this.seq = 0;
@@ -129,6 +146,7 @@ export class Store {
       row.digits += `\n${parts.digits}`;
     }
     this.alertCase.set(alert.alert_id, key);
+    this.noteOutcomes(alert.alert_id, ev.outcomes, ev.outcome);
     row.case = newer(row.case, ev.case);
     row.timeline.push(this.timelineEntry(ev));
     row.event = ev.event;
@@ -138,6 +156,8 @@ export class Store {
         this.acks.set(alert.alert_id, { at: ev.at, by: ev.by || this.agency });
         this.pendingAcks.delete(alert.alert_id);
       }
+    } else if (ev.event === "outcome") {
+      // Our own report, back from the stream: the alert itself has not changed.
     } else {
       row.alert = alert;
       row.at = ev.at;
@@ -183,6 +203,7 @@ export class Store {
         key: alert.alert_id,
         alert,
         receipts: new Map(),
+        outcomes: new Map(), // outcome id -> report, every recipient's
         rejected: false,
         reason: null,
         timeline: [],
@@ -201,6 +222,7 @@ export class Store {
     row.case = newer(row.case, ev.case);
     row.timeline.push(this.timelineEntry(ev));
     for (const r of ev.receipts || []) this.mergeReceipt(row, r);
+    mergeOutcomes(row.outcomes, ev.outcomes || [], ev.outcome || []);
     if (ev.event === "rejected") {
       row.rejected = true;
       row.reason = ev.reason ?? row.reason;
@@ -220,6 +242,7 @@ export class Store {
   applySentState(row, state) {
     if (state.alert) row.alert = state.alert;
     for (const r of state.receipts || []) this.mergeReceipt(row, r);
+    mergeOutcomes(row.outcomes, state.outcomes || []);
     if (state.status === "rejected") {
       row.rejected = true;
       row.reason = state.reason ?? row.reason;
@@ -243,7 +266,7 @@ export class Store {
 
   timelineEntry(ev) {
     const agency =
-      ev.event === "acknowledged" || ev.event === "escalated" || ev.event === "delivered"
+      ev.event === "acknowledged" || ev.event === "escalated" || ev.event === "delivered" || ev.event === "outcome"
         ? ev.by || (ev.event === "acknowledged" ? this.agency : ev.alert.sender)
         : ev.alert.sender;
     return {
@@ -255,7 +278,25 @@ export class Store {
       title: ev.alert.body?.title,
       language: ev.alert.body?.language,
       reason: ev.reason,
+      outcome: ev.event === "outcome" ? ev.outcome?.kind ?? null : null,
     };
+  }
+
+  /** Reports of ours on an incoming alert (from events, or our own 202 before its event). */
+  noteOutcomes(alertId, ...lists) {
+    const flat = lists.flat().filter(Boolean);
+    if (!flat.length) return false;
+    let map = this.outcomes.get(alertId);
+    if (!map) {
+      map = new Map();
+      this.outcomes.set(alertId, map);
+    }
+    return mergeOutcomes(map, flat);
+  }
+
+  /** Our reports on the alerts of an incoming row, the earliest first. */
+  rowOutcomes(row) {
+    return [...row.alertIds].flatMap((id) => outcomeList(this.outcomes.get(id)));
   }
 
   rowState(row) {

@@ -117,3 +117,46 @@ def test_a_sent_alerts_state_read_again_merges_like_its_events() -> None:
         "bumped": True,
         "status": "delivered",
     }
+
+
+def outcome(agency: str, kind: str, n: int = 1) -> dict[str, Any]:
+    return {
+        "outcome_id": f"oc-{agency}-{kind}",
+        "agency": agency,
+        "kind": kind,
+        "note": None,
+        "at": f"2026-12-05T10:00:0{n}+00:00",
+    }
+
+
+def test_outcomes_fold_once_on_the_senders_row_and_on_the_reporters_alert() -> None:
+    located, missing = outcome("cn-beijing", "located", 2), outcome("ru-moscow", "not_found", 1)
+    sent = event(1, "delivered", "A-9", sender=US)
+    told = {**event(2, "outcome", "A-9", sender=US, by="ru-moscow"), "outcome": missing}
+    told["outcomes"] = [missing]
+    again = {**told, "event_id": "ev-3", "outcomes": [missing, located], "outcome": located}
+    state = {"outcomes": [located, missing]}  # GET /v1/alerts/{id} says the same once more
+    mine = {**event(4, "new", "B-1"), "outcomes": []}
+    echo = {**event(5, "outcome", "B-1", by=US), "outcome": outcome(US, "detained")}
+    out = run(
+        "import { Store } from './store.js';"
+        f"const s = new Store(); s.agency = {json.dumps(US)};"
+        f"for (const ev of {json.dumps([sent, told, again])}) s.apply(ev);"
+        "const row = s.sent.get('A-9');"
+        f"s.applySentState(row, {json.dumps(state)});"
+        f"const r = s.apply({json.dumps(mine)}).row; const activity = r.activity;"
+        f"s.apply({json.dumps(echo)});"
+        "console.log(JSON.stringify({"
+        " sent: [...row.outcomes.values()].map((o) => o.kind),"
+        " ours: s.rowOutcomes(r).map((o) => o.kind), event: r.event,"
+        " moved: r.activity !== activity, state: s.rowState(r),"
+        " timeline: row.timeline.map((e) => [e.event, e.agency, e.outcome]) }));"
+    )
+    assert sorted(out["sent"]) == ["located", "not_found"]
+    assert out["ours"] == ["detained"]
+    # Our own report coming back neither moves the row up nor changes its state.
+    assert not out["moved"] and out["state"] == "new"
+    assert out["timeline"][1:] == [
+        ["outcome", "ru-moscow", "not_found"],
+        ["outcome", "ru-moscow", "located"],
+    ]

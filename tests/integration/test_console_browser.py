@@ -179,6 +179,58 @@ async def test_acknowledgements_reach_the_sender(stack: Stack, browser: Browser)
         assert state["alert"]["sender"] == "vn-hanoi"
 
 
+async def test_an_outcome_reported_from_the_page_reaches_the_senders_page_only(
+    stack: Stack, browser: Browser
+) -> None:
+    note = "已在北京西站找到，正在核实身份。"
+    async with (
+        officer(browser, stack, "vn-hanoi") as hn,
+        officer(browser, stack, "cn-beijing") as bj,
+        officer(browser, stack, "ru-moscow") as msk,
+    ):
+        alert_id = await post(stack, "vn-hanoi", wanted(["cn-beijing"]))
+        await bj.wait_row(alert_id)
+        await bj.row(alert_id).click()
+        form = bj.page.locator(f'#outcome-form[data-alert-id="{alert_id}"]')
+        await expect(form).to_be_visible()
+        # Nothing chosen yet: the page says so and sends nothing.
+        await bj.page.click("#outcome-submit")
+        await expect(bj.page.locator("#outcome-status")).to_have_attribute("data-state", "error")
+        await bj.page.select_option("#outcome-kind", "located")
+        await bj.page.fill("#outcome-note", note)
+        await bj.page.click("#outcome-submit")
+        await expect(bj.page.locator("#outcome-status")).to_have_attribute("data-state", "ok")
+        ours = bj.page.locator('#detail-body .outcomes li[data-kind="located"]')
+        await expect(ours).to_have_count(1)
+        await expect(bj.page.locator("#outcome-note")).to_have_value("")
+
+        await hn.page.click("#tab-sent")
+        sent_row = hn.page.locator(f'#sent li.sent-row[data-alert-id="{alert_id}"]')
+        chip = sent_row.locator('.outcome-chip[data-agency="cn-beijing"][data-kind="located"]')
+        await expect(chip).to_have_count(1, timeout=10_000)
+        await sent_row.click()
+        theirs = hn.page.locator(
+            '#detail-body .outcomes li[data-kind="located"][data-agency="cn-beijing"]'
+        )
+        await expect(theirs).to_have_count(1, timeout=10_000)
+        await expect(theirs.locator(".outcome-note")).to_have_text(note)
+        await expect(hn.page.locator(".notice-info")).to_have_count(1)
+        await screenshot(bj.page, "console-outcome-reported.png")
+        await screenshot(hn.page, "console-outcome-received.png")
+        await expect(hn.page.locator("#outcome-form")).to_be_hidden()  # a sender reports none
+        # Our own report came back once. Moscow's page, caught up past the report (a later
+        # alert to it arrived), had nothing of the alert.
+        await expect(ours).to_have_count(1)
+        marker = await post(stack, "vn-hanoi", wanted(["ru-moscow"]))
+        await msk.wait_row(marker)
+        assert [e for e in msk.frames if e.get("alert_id") == alert_id] == []
+
+    state = await asyncio.to_thread(stack.get_alert, alert_id, "demo-partner-vn-hanoi")
+    assert [(o["agency"], o["kind"], o["note"]) for o in state.json()["outcomes"]] == [
+        ("cn-beijing", "located", note)
+    ]
+
+
 # --- 3. a network blip: reconnect by itself, replay exactly what was missed -----------------------
 
 
