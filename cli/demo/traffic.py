@@ -1,7 +1,8 @@
 """Demo traffic: a poster that plays the demo's alerts (cli/demo/alerts.py) against a
 running gateway, so a live demo has something to show.
 
-    run_demo()       POST the file, the list (one batch), then generated traffic
+    run_demo()       POST the file, the list (one batch), outcomes on some of the file's
+                     alerts (cli/demo/outcomes.py), then generated traffic
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import httpx
 from tenacity import AsyncRetrying
 
 from cli.demo.alerts import Body, demo_list, generate, load_demo
+from cli.demo.outcomes import report_outcomes
 from hotline.credentials import DEMO_PARTNER_PREFIX
 from hotline.retry import GATEWAY_BUSY, RetryLater, partner_policy, raise_for_retry_later
 
@@ -74,7 +76,8 @@ async def _post(
     body: Body,
     stop: asyncio.Event,
     log: Callable[[str], None],
-) -> bool:
+) -> str | None:
+    """The alert's id once accepted (2xx), else None."""
     msg = "" if body.get("msg_type", "alert") == "alert" else f" ({body['msg_type']})"
     label = f"{sender} → {body.get('kind')}{msg} {body.get('source_ref')}"
     headers = {"Authorization": f"Bearer {DEMO_PARTNER_PREFIX}{sender}"}
@@ -90,11 +93,16 @@ async def _post(
         else:
             outcome = "stopped" if isinstance(resp, _Stopped) else type(resp).__name__
         log(f"{label} {outcome}, not accepted after {attempts} attempts")
-        return False
+        return None
     retries = attempts - 1
     detail = "" if resp.is_success else f" {resp.text[:100]}"
     log(f"{label} {resp.status_code}{f' (after {retries} retries)' if retries else ''}{detail}")
-    return resp.is_success
+    if not resp.is_success:
+        return None
+    try:
+        return str(resp.json()["alert_id"])
+    except (ValueError, KeyError, TypeError):
+        return ""  # accepted, though its answer names no id: counted, not reported on
 
 
 async def _retried(
@@ -157,8 +165,9 @@ async def run_demo(
     ready_timeout: float = 60.0,
     rng: random.Random | None = None,
 ) -> int:
-    """Post the demo file in order, then (if `loop_forever`) generated traffic at `rate`
-    alerts/s until `stop` is set. Returns how many alerts the gateway accepted (2xx)."""
+    """Post the demo file in order, the demo list, outcomes on some of the file's alerts, then
+    (if `loop_forever`) generated traffic at `rate` alerts/s until `stop` is set. Returns how
+    many alerts the gateway accepted (2xx)."""
     if loop_forever and rate <= 0:
         raise ValueError("rate must be positive")
     stop = stop if stop is not None else asyncio.Event()
@@ -168,16 +177,22 @@ async def run_demo(
     try:
         if not await _wait_ready(http, base, ready_timeout, stop, log):
             return accepted
+        posted: list[tuple[str, str, str]] = []  # (alert id, sender, kind) of new alerts
         for sender, body in load_demo():
             if stop.is_set():
                 return accepted
-            accepted += await _post(http, base, sender, body, stop, log)
+            alert_id = await _post(http, base, sender, body, stop, log)
+            if alert_id is not None:
+                accepted += 1
+                if alert_id and body.get("msg_type", "alert") == "alert":
+                    posted.append((alert_id, sender, str(body.get("kind"))))
             # ~1 s apart so a viewer sees each alert arrive on the consoles.
             if await _sleep(pause, stop):
                 return accepted
         # A run id, as generate() uses: a restarted demo's list is a list of its own.
         run_id = secrets.token_hex(3)
         accepted += await _post_list(http, base, run_id, stop, log)
+        await report_outcomes(http, base, posted, stop, log)
         if not loop_forever or await _sleep(pause, stop):
             return accepted
         # Not for secrets: only which fictional alert to invent next.
@@ -185,7 +200,7 @@ async def run_demo(
         for sender, body in generate(gen_rng, 10**9, run_id=run_id):
             if stop.is_set():
                 break
-            accepted += await _post(http, base, sender, body, stop, log)
+            accepted += await _post(http, base, sender, body, stop, log) is not None
             if await _sleep(1.0 / rate, stop):
                 break
         return accepted

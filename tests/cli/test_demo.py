@@ -12,9 +12,11 @@ import pytest
 
 from cli.demo.alerts import DEMO_FILE, DEMO_LIST_SIZE, generate, load_demo
 from cli.demo.numbers import capacity, international, scam_numbers
+from cli.demo.outcomes import NOTES
 from cli.demo.traffic import run_demo
 from hotline.alert_in import FraudPatternAlert, ScamNumberAlert, WantedPersonAlert, parse_alert
 from hotline.enrich import enrich
+from hotline.models import OutcomeIn
 from hotline.settings import DEMO_AGENCIES, Settings
 from tests.fixtures.scenarios import all_scenarios, scenario
 
@@ -263,6 +265,8 @@ class FakeGateway:
         self.stop_after = stop_after
         self.stop = asyncio.Event()
         self.readyz = 0
+        self.outcomes: list[tuple[str, str, dict[str, Any]]] = []  # (auth, alert id, body)
+        self.recipient_of: dict[str, str] = {}  # alert id -> the agency it was delivered to
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         if request.url.path == "/readyz":
@@ -278,15 +282,33 @@ class FakeGateway:
                 "items": [{"index": i, "status": 202} for i in range(len(items))],
             }
             return httpx.Response(200, json=body)
+        if request.url.path.endswith("/outcomes"):
+            alert_id = request.url.path.split("/")[3]
+            self.outcomes.append(
+                (request.headers["authorization"], alert_id, json.loads(request.content))
+            )
+            return httpx.Response(202, json={"alert_id": alert_id, "outcome_id": "oc-1"})
+        if request.method == "GET":
+            alert_id = request.url.path.rsplit("/", 1)[1]
+            receipts = (
+                [{"agency": self.recipient_of[alert_id]}] if alert_id in self.recipient_of else []
+            )
+            return httpx.Response(200, json={"receipts": receipts})
         assert request.method == "POST" and request.url.path == "/v1/alerts"
         if self.busy_first:
             self.busy_first -= 1
             status = 429 if self.busy_first % 2 else 503
             return httpx.Response(status, headers={"Retry-After": self.retry_after})
-        self.posts.append((request.headers["authorization"], json.loads(request.content)))
+        body = json.loads(request.content)
+        self.posts.append((request.headers["authorization"], body))
         if self.stop_after is not None and len(self.posts) >= self.stop_after:
             self.stop.set()
-        return httpx.Response(202, json={"alert_id": "al-x", "status": "accepted"})
+        alert_id = f"al-{len(self.posts)}"
+        sender = request.headers["authorization"].removeprefix("Bearer demo-partner-")
+        self.recipient_of[alert_id] = next(
+            a for a in [*(body.get("recipients") or []), *COUNTRY] if a != sender
+        )
+        return httpx.Response(202, json={"alert_id": alert_id, "status": "accepted"})
 
 
 def client_for(gateway: FakeGateway) -> httpx.AsyncClient:
@@ -304,9 +326,9 @@ async def test_run_demo_posts_the_file_in_order_with_each_senders_key() -> None:
     assert accepted == len(demo) + DEMO_LIST_SIZE
     assert gateway.posts == [(f"Bearer demo-partner-{s}", b) for s, b in demo]
     assert gateway.readyz >= 2  # waited for readiness first
-    # "waiting for …readyz", then one line per alert, then one for the list
-    assert len(logged) == 1 + len(demo) + 1
-    assert "60 accepted, 0 rejected" in logged[-1]
+    # "waiting for …readyz", one line per alert, one for the list, one per outcome reported
+    assert len(logged) == 1 + len(demo) + 1 + 3
+    assert "60 accepted, 0 rejected" in logged[-4]
     first_sender, first_body = demo[0]
     assert any(
         line.startswith(f"{first_sender} → {first_body['kind']} {first_body['source_ref']} 202")
@@ -385,3 +407,17 @@ async def test_run_demo_shares_one_list_with_hits_on_what_the_file_reported() ->
     }
     assert len(reported & set(numbers)) == 2  # the list's hits
     assert len({b["source_ref"] for b in items}) == len(items)
+
+
+async def test_run_demo_reports_an_outcome_per_kind_by_a_recipient_in_its_language() -> None:
+    gateway = FakeGateway()
+    async with client_for(gateway) as client:
+        await run_demo(BASE, client=client, loop_forever=False, pause=0, log=lambda _: None)
+    assert len(gateway.outcomes) == 3
+    languages = {a.id: a.languages[0] for a in DEMO_AGENCIES}
+    for auth, alert_id, body in gateway.outcomes:
+        recipient = gateway.recipient_of[alert_id]
+        assert auth == f"Bearer demo-partner-{recipient}"  # as the agency it was sent to
+        assert body["note"] == NOTES[languages[recipient]][body["kind"]]
+        assert OutcomeIn.model_validate(body).kind == body["kind"]
+    assert {b["kind"] for _, _, b in gateway.outcomes} == {"located", "number_blocked", "not_found"}
