@@ -9,8 +9,10 @@ by its deterministic id; an entry written twice (a crash before the tables were 
 the same entry, seq and hash alike, which readers take once.
 
 A shared list's items are not reported one by one (a million numbers would be a million
-entries per agency): the gateway records each batch of it on the sender's record, and a
-recipient's record has the list's hits, as the events its consoles were shown.
+entries per agency): the gateway records each batch of it on the sender's record; a
+recipient's record has the list as it was routed to it, one entry per bulk-lane partition once
+that partition's digest is done (its count so far), and the list's hits as the events its
+consoles were shown.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from datetime import datetime
 
 from hotline.audit import AuditAction, AuditEntry, AuditEvent, chained
 from hotline.codec import dumps, loads
+from hotline.models import DigestEvent
 from hotline.settings import Settings
 from hotline.topics import topics
 from streams import partition
@@ -53,6 +56,26 @@ class AuditTrail:
             alert_id=alert_id,
             counterparts=sorted(set(counterparts) - {agency}),
             detail=detail or {},
+        )
+        return Out(self.events_topic, agency.encode(), dumps(event))
+
+    def list_routed(self, agency: str, digest: DigestEvent) -> Out:
+        """A shared list's part routed to `agency`, from one partition of the bulk lane, as its
+        done digest counts it. The count is the partition's so far: a list reopened by a later
+        batch is on the record again, with the larger count, when it is done again."""
+        d = digest
+        event = AuditEvent(
+            event_id=f"import|{agency}|{d.sender}|{d.import_id}|{d.partition}|{d.numbers}",
+            agency=agency,
+            action="routed",
+            at=d.at,
+            counterparts=[d.sender],
+            detail={
+                "import_id": d.import_id,
+                "partition": str(d.partition),
+                "alerts": str(d.numbers),
+                "hits": str(d.hits),
+            },
         )
         return Out(self.events_topic, agency.encode(), dumps(event))
 

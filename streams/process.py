@@ -247,11 +247,14 @@ class Processor:
         return self.tell.reject(record, st, now, why)
 
     def digests_due(self, st: State, now: datetime) -> list[Out]:
-        """The imports' digests due to their recipients (see streams/digests.py)."""
-        return [
-            Out(self.topics.deliveries(agency), ev.import_id.encode(), dumps(ev))
-            for agency, ev in digests.due(st.digests, now)
-        ]
+        """The imports' digests due to their recipients (see streams/digests.py); a done one
+        on the recipient's audit record too."""
+        outs: list[Out] = []
+        for agency, ev in digests.due(st.digests, now):
+            outs.append(Out(self.topics.deliveries(agency), ev.import_id.encode(), dumps(ev)))
+            if ev.done:
+                outs.append(self.tell.audit.list_routed(agency, ev))
+        return outs
 
 
 @functools.cache

@@ -112,12 +112,29 @@ async def test_a_list_is_one_digest_per_recipient_and_its_hits_come_one_by_one(
     def items_on_record(es: list[AuditEntry]) -> set[tuple[str, str | None, str]]:
         return {(e.agency, e.alert_id, e.action) for e in es if e.alert_id in ids}
 
+    def routed(es: list[AuditEntry]) -> dict[str, int]:
+        """Per agency, the list as routed to it: the latest count of each bulk partition."""
+        latest: dict[tuple[str, str], int] = {}
+        for e in es:
+            if e.action == "routed" and e.detail.get("import_id") == import_id:
+                part = (e.agency, e.detail["partition"])
+                latest[part] = max(latest.get(part, 0), int(e.detail["alerts"]))
+        out: dict[str, int] = {}
+        for (agency, _), n in latest.items():
+            out[agency] = out.get(agency, 0) + n
+        return out
+
     hit_shown = {(a, ids[3], "delivered") for a in ("cn-beijing", "ru-moscow")}
+    whole = {"cn-beijing": 400, "ru-moscow": 400}
     entries = await audit_log(
-        stack, lambda es: len(batches(es)) >= 2 and items_on_record(es) >= hit_shown
+        stack,
+        lambda es: (
+            len(batches(es)) >= 2 and items_on_record(es) >= hit_shown and routed(es) == whole
+        ),
     )
     assert batches(entries) == ["150", "250"]
     assert items_on_record(entries) == hit_shown
+    assert routed(entries) == whole  # each recipient's record has the list, not its sender's
 
 
 async def test_a_console_signing_in_later_is_shown_the_lists_digests(stack: Stack) -> None:

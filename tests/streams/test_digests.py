@@ -39,6 +39,8 @@ def listed(
 def digests_of(outs: list[Out]) -> dict[str, DigestEvent]:
     out = {}
     for o in outs:
+        if o.topic.endswith(".audit.events"):
+            continue  # a done digest's record entry: test_a_done_list_is_on_each_recipients_record
         doc = orjson.loads(o.value)
         assert doc["type"] == "digest"
         out[o.topic.rsplit(".", 1)[1]] = DigestEvent.model_validate_json(o.value)
@@ -65,6 +67,24 @@ def test_a_list_reaches_each_recipient_as_one_digest_not_an_event_per_number() -
     )
     # each alert is still delivered: its state names every recipient
     assert all(orjson.loads(v)["status"] == "delivered" for v in st.alerts.values())
+
+
+def test_a_done_list_is_on_each_recipients_record_once_per_partition() -> None:
+    proc, st = Processor(Settings()), state()
+    for i in range(5):
+        proc.submission(listed("vn-hanoi", f"R{i}", f"0912 345 68{i}"), st, NOW)
+
+    def entries(outs: list[Out]) -> list[dict[str, Any]]:
+        return [orjson.loads(o.value) for o in outs if o.topic.endswith(".audit.events")]
+
+    assert entries(proc.digests_due(st, NOW)) == []  # running: not on the record yet
+    later = NOW + digests.DIGEST_IDLE
+    done = entries(proc.digests_due(st, later))
+    assert sorted(e["agency"] for e in done) == ["cn-beijing", "ru-moscow"]
+    for e in done:
+        assert (e["action"], e.get("alert_id"), e["counterparts"]) == ("routed", None, ["vn-hanoi"])
+        assert e["detail"]["import_id"] == "IMP-1" and e["detail"]["alerts"] == "5"
+    assert entries(proc.digests_due(st, later + timedelta(seconds=5))) == []  # once
 
 
 def test_a_number_another_agency_shared_is_a_hit_delivered_on_its_own() -> None:
