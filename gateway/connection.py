@@ -11,13 +11,23 @@ import asyncio
 import contextlib
 import time
 
-import orjson
 from fastapi import WebSocket
 
 from hotline import metrics
 
 from .audit_reporter import AuditReporter
-from .ring import EVENT, LANE, OFFSET, PAYLOAD, RECEIVED_AT, Entry, Feed, ahead_payload, is_urgent
+from .ring import (
+    ALERT_ID,
+    EVENT,
+    LANE,
+    OFFSET,
+    PAYLOAD,
+    RECEIVED_AT,
+    Entry,
+    Feed,
+    ahead_payload,
+    is_urgent,
+)
 from .socket_messages import AckAccepted, Close, Error, Pong, ReplayDone, Welcome
 
 SEND_TIMEOUT_S = 10.0  # a client that takes no data for this long is dropped (and resumes)
@@ -117,9 +127,4 @@ class Connection:
                 max(0.0, time.time() - entry[RECEIVED_AT])
             )
             if self.reporter is not None:
-                self.reporter.delivered(self.agency, alert_id_of(entry[PAYLOAD]), entry[EVENT])
-
-
-def alert_id_of(payload: bytes) -> str:
-    alert_id: str = orjson.loads(payload)["alert_id"]
-    return alert_id
+                self.reporter.delivered(self.agency, entry[ALERT_ID], entry[EVENT])

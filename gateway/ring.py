@@ -14,19 +14,22 @@ from typing import Final, Protocol
 
 import orjson
 
-# One event of an agency's feed: (offset, event_id, event, lane, received_at, payload), where
-# received_at is the unix time the alert was accepted (for the end-to-end latency metric) and
-# payload the console JSON, cursor included. A plain tuple, not an object: CPython stops
-# tracking a tuple of plain values, so the rings' events (HOTLINE_CONSOLE_RING per agency) cost
-# the garbage collector nothing. As dataclass instances every full collection walked them all,
-# stopping the loop 34-59 ms for urgent posts and consoles during an import.
-Entry = tuple[int, str, str, str, float, bytes]
+# One event of an agency's feed: (offset, event_id, event, lane, received_at, payload,
+# alert_id), where received_at is the unix time the alert was accepted (for the end-to-end
+# latency metric), payload the console JSON, cursor included, and alert_id the alert it is
+# about ("" for a digest), read once here rather than from the payload at every send. A plain
+# tuple, not an object: CPython stops tracking a tuple of plain values, so the rings' events
+# (HOTLINE_CONSOLE_RING per agency) cost the garbage collector nothing. As dataclass instances
+# every full collection walked them all, stopping the loop 34-59 ms for urgent posts and
+# consoles during an import.
+Entry = tuple[int, str, str, str, float, bytes, str]
 OFFSET: Final = 0
 EVENT_ID: Final = 1
 EVENT: Final = 2
 LANE: Final = 3
 RECEIVED_AT: Final = 4
 PAYLOAD: Final = 5
+ALERT_ID: Final = 6
 
 
 def is_urgent(entry: Entry) -> bool:
@@ -104,7 +107,7 @@ def parse_entry(offset: int, value: bytes) -> Entry:
     payload = b'%s,"cursor":%d}' % (value.rstrip()[:-1], offset)
     if doc.get("type") == "digest":  # an import's progress: bulk, never ahead of an alert
         at = datetime.fromisoformat(doc["at"]).timestamp()
-        return (offset, doc["event_id"], "digest", "bulk", at, payload)
+        return (offset, doc["event_id"], "digest", "bulk", at, payload, "")
     received = datetime.fromisoformat(doc["alert"]["received_at"]).timestamp()
     return (
         offset,
@@ -113,4 +116,5 @@ def parse_entry(offset: int, value: bytes) -> Entry:
         doc["alert"].get("lane", "urgent"),
         received,
         payload,
+        doc["alert_id"],
     )
