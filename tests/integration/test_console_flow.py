@@ -21,7 +21,12 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def stack(stack_factory: Any) -> Stack:
     # Short escalation so the test can watch it happen.
-    s: Stack = stack_factory(HOTLINE_ESCALATION_SECONDS="2", HOTLINE_CONSOLE_RING="200")
+    # A follow-up whose alert never comes is rejected after 3 s, not an hour.
+    s: Stack = stack_factory(
+        HOTLINE_ESCALATION_SECONDS="2",
+        HOTLINE_CONSOLE_RING="200",
+        HOTLINE_FOLLOW_UP_WAIT_SECONDS="3",
+    )
     return s
 
 
@@ -289,6 +294,48 @@ async def test_each_step_is_on_the_senders_and_the_recipients_audit_record_only(
             {e.seq: e for e in entries if e.agency == agency}.values(), key=lambda e: e.seq
         )
         assert broken(chain) is None, agency
+
+
+async def test_escalation_follow_ups_and_a_rejection_are_on_the_records_they_concern_only(
+    stack: Stack,
+) -> None:
+    body = urgent(["cn-beijing"])  # immediate: it escalates unacknowledged
+    ref = body["source_ref"]
+    follow = dict(body)
+    async with console(stack, "cn-beijing") as bj, console(stack, "vn-hanoi") as hn:
+        alert_id = await post(stack, "vn-hanoi", body)
+        await bj.event(alert_id, "escalated", timeout=15)
+        update = {**follow, "source_ref": f"{ref}-U", "msg_type": "update", "references": ref}
+        update_id = await post(stack, "vn-hanoi", {**update, "urgency": "expected"})
+        await bj.event(update_id, "updated")
+        cancel = {**follow, "source_ref": f"{ref}-C", "msg_type": "cancel", "references": ref}
+        cancel_id = await post(stack, "vn-hanoi", {**cancel, "urgency": "expected"})
+        await bj.event(cancel_id, "cancelled")
+        # A follow-up of an alert that never comes: the stream rejects it, for its sender.
+        orphan = {**update, "source_ref": f"{ref}-O", "references": f"{ref}-NEVER"}
+        orphan_id = await post(stack, "vn-hanoi", {**orphan, "urgency": "expected"})
+        await hn.event(orphan_id, "rejected", timeout=20)
+
+    ids = {alert_id, update_id, cancel_id, orphan_id}
+
+    def steps(entries: list[AuditEntry]) -> set[tuple[str, str | None, str]]:
+        return {(e.agency, e.alert_id, e.action) for e in entries if e.alert_id in ids}
+
+    want = {
+        ("vn-hanoi", alert_id, "escalated"),
+        ("cn-beijing", alert_id, "escalated"),
+        ("vn-hanoi", update_id, "updated"),
+        ("cn-beijing", update_id, "updated"),
+        ("vn-hanoi", cancel_id, "cancelled"),
+        ("cn-beijing", cancel_id, "cancelled"),
+        ("vn-hanoi", orphan_id, "rejected"),
+    }
+    entries = await audit_log(stack, lambda es: steps(es) >= want)
+    found = steps(entries)
+    assert found >= want
+    # Nothing of it on Moscow's record, and the rejection on its sender's only.
+    assert {a for a, _, _ in found} == {"vn-hanoi", "cn-beijing"}
+    assert {(a, x) for a, i, x in found if i == orphan_id} == {("vn-hanoi", "rejected")}
 
 
 async def test_an_export_of_ones_record_verifies_and_a_tampered_one_does_not(
